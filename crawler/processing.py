@@ -1,0 +1,112 @@
+"""One fetched page to one decision: decode → extract → filter. Runs in extraction worker processes.
+
+Extraction is the unavoidable cost of a crawl, so it runs in a process pool (one worker per core)
+while Scrapy keeps fetching in the main process. Everything here is picklable and free of I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from trafilatura.settings import Extractor
+
+from crawler.encoding import clean_text, decode_html
+from crawler.errors import ExtractionError
+from crawler.extract import build_extractor, extract_article
+from crawler.filter import MatchResult, RuleEngine
+from crawler.urls import allowed_sites, canonicalize_url, is_same_site
+
+
+@dataclass(frozen=True, slots=True)
+class PageJob:
+    url: str  # canonical URL that was requested
+    response_url: str  # canonical URL after redirects
+    body: bytes
+    content_type: str | None
+    language_hint: str | None
+    hint_published: datetime | None
+    min_text_chars: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessedArticle:
+    url: str  # the URL to store: the page's rel=canonical when it is on the same site
+    title: str
+    text: str
+    published_at: datetime | None
+    author: str | None
+    language: str | None
+    score: float
+    matched: bool
+    explanation: dict[str, Any]
+    html: str | None  # kept only for matched articles
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedPage:
+    reason: str
+
+
+class _Worker:
+    """Per-process state, built once by `init_worker` (the engine compiles the rules)."""
+
+    extractor: Extractor | None = None
+    engine: RuleEngine | None = None
+
+
+def init_worker(rules_path: str) -> None:
+    _Worker.extractor = build_extractor()
+    _Worker.engine = RuleEngine.from_path(Path(rules_path))
+
+
+def process_page(job: PageJob) -> ProcessedArticle | SkippedPage:
+    if _Worker.engine is None:
+        raise RuntimeError("process_page() called before init_worker()")
+    try:
+        page = decode_html(job.body, job.content_type)
+        article = extract_article(
+            page.text,
+            job.response_url,
+            extractor=_Worker.extractor,
+            min_text_chars=job.min_text_chars,
+            language_hint=job.language_hint,
+        )
+    except ExtractionError as exc:
+        return SkippedPage(exc.reason)
+    title = clean_text(article.title)
+    text = clean_text(article.text)
+    result = decide(_Worker.engine, title, text, article.language)
+    explanation = result.to_dict()
+    explanation["rules"] = _Worker.engine.rules_digest
+    return ProcessedArticle(
+        url=_stored_url(job, article.canonical_url),
+        title=title,
+        text=text,
+        published_at=article.published_at or job.hint_published,
+        author=clean_text(article.author) if article.author else None,
+        language=article.language,
+        score=result.score,
+        matched=result.matched,
+        explanation=explanation,
+        html=clean_text(page.text) if result.matched else None,
+    )
+
+
+def _stored_url(job: PageJob, declared: str | None) -> str:
+    """rel=canonical is honoured only when it stays on the site that served the page."""
+    if declared:
+        try:
+            canonical = canonicalize_url(declared, job.response_url)
+        except ValueError:
+            return job.response_url
+        if is_same_site(canonical, allowed_sites([job.response_url])):
+            return canonical
+    return job.response_url
+
+
+def decide(engine: RuleEngine, title: str, text: str, language: str | None) -> MatchResult:
+    """The filter decision exactly as the crawl makes it (same cleaning), for `newswatch classify`."""
+    return engine.evaluate(clean_text(title), clean_text(text), language)

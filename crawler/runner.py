@@ -1,0 +1,42 @@
+"""Runs one crawl with Scrapy and returns its recorded run. It does no parsing itself."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from crawler.config import Config
+from crawler.crawl_settings import build_settings
+from crawler.filter import RuleEngine
+from crawler.pipelines import RUN_ID_KEY
+from crawler.spiders.news import NewsSpider
+from storage.errors import StorageError
+from storage.records import RunView
+from storage.repository import Repository
+
+logger = logging.getLogger(__name__)
+
+
+def check_before_crawl(config: Config, source_names: Sequence[str]) -> None:
+    """Fail fast, before any request: bad source names, bad rules, unreachable database."""
+    config.select_sources(list(source_names))
+    RuleEngine.from_path(config.rules_path())
+    Repository(config.database.url).close()
+
+
+def run_crawl(config: Config, source_names: Sequence[str] = ()) -> RunView:
+    """Crawl the chosen sources (all by default) once, in this process, and return the run."""
+    check_before_crawl(config, source_names)
+    process = CrawlerProcess(Settings(build_settings(config)), install_root_handler=False)
+    crawler = process.create_crawler(NewsSpider)
+    process.crawl(crawler, source=",".join(source_names))
+    process.start()
+    assert crawler.stats is not None
+    run_id = crawler.stats.get_value(RUN_ID_KEY)
+    if run_id is None:
+        raise StorageError("the crawl ended before its run could be recorded; see the log above")
+    with Repository(config.database.url) as repository:
+        return repository.get_run(int(run_id))

@@ -1,0 +1,3 @@
+"""Shared pytest configuration: plugins with the database and local-site fixtures."""
+
+pytest_plugins = ["tests.dbfixtures", "tests.site.plugin"]
