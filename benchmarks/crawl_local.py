@@ -1,0 +1,125 @@
+"""Crawl speed against a local site, as a ratio to plain trafilatura extraction.
+
+Serves the test news site with N synthetic article pages (`--pages`, default 500) on 127.0.0.1,
+runs the real `newswatch crawl` on it with politeness relaxed for localhost (no AutoThrottle, no
+delay), and in the same run times plain `trafilatura.extract` over the same pages in one process.
+Prints pages per second and the ratio crawl time / extraction time (lower is better; below 1.0
+means the crawl, with fetching, filtering and storage, beats one process doing extraction alone).
+
+    python benchmarks/crawl_local.py [--pages 500] [--workers 0] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import trafilatura  # noqa: E402
+
+from tests.site.server import render_bulk_page  # noqa: E402
+
+
+def start_site(pages: int, log_path: Path) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.site.server", "--log", str(log_path), "--bulk", str(pages)],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    outlets = json.loads(line)["outlets"]
+    return process, outlets["bulk"]
+
+
+def time_crawl(base_url: str, workdir: Path, workers: int) -> tuple[float, str]:
+    config = workdir / "bench.toml"
+    config.write_text(
+        f"""
+[database]
+url = "sqlite:///{workdir / 'bench.db'}"
+
+[crawl]
+autothrottle = false
+download_delay = 0
+concurrency_per_domain = 16
+max_pages_per_source = 100000
+max_age_days = 30
+workers = {workers}
+
+[[sources]]
+name = "bulk"
+homepage = "{base_url}/"
+sitemaps = ["{base_url}/sitemap.xml"]
+discover = ["sitemaps"]
+""",
+        encoding="utf-8",
+    )
+    newswatch = shutil.which("newswatch") or str(Path(sys.executable).parent / "newswatch")
+    started = time.perf_counter()
+    result = subprocess.run(
+        [newswatch, "crawl", "--config", str(config)],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NEWSWATCH_CONFIG": ""},
+        check=False,
+    )
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        sys.exit(f"newswatch crawl failed ({result.returncode}):\n{result.stderr[-3000:]}")
+    return elapsed, result.stdout.strip().splitlines()[0]
+
+
+def time_plain_extraction(pages: int) -> float:
+    """The baseline: trafilatura.extract over the same pages, one process, HTML already in memory."""
+    documents = [render_bulk_page(i, pages).decode("utf-8") for i in range(pages)]
+    started = time.perf_counter()
+    for html in documents:
+        trafilatura.extract(html, with_metadata=True)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=500)
+    parser.add_argument("--workers", type=int, default=0, help="extraction processes (0 = cores)")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="newswatch-bench-"))
+    site, base_url = start_site(args.pages, workdir / "requests.log")
+    try:
+        crawl_seconds, summary = time_crawl(base_url, workdir, args.workers)
+    finally:
+        site.terminate()
+        site.wait(timeout=10)
+    extraction_seconds = time_plain_extraction(args.pages)
+
+    print(f"pages: {args.pages}  cores: {os.cpu_count()}  workers: {args.workers or 'auto'}")
+    print(f"crawl summary: {summary}")
+    print(f"newswatch crawl:        {crawl_seconds:7.2f} s  {args.pages / crawl_seconds:7.1f} pages/s")
+    print(
+        f"trafilatura.extract x1: {extraction_seconds:7.2f} s  "
+        f"{args.pages / extraction_seconds:7.1f} pages/s"
+    )
+    print(f"ratio crawl / extraction: {crawl_seconds / extraction_seconds:.2f}  (target <= 1.0)")
+    if args.keep:
+        print(f"work directory: {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
