@@ -24,9 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import trafilatura  # noqa: E402
-
-from tests.site.server import render_bulk_page  # noqa: E402
+import trafilatura
+from tests.site.server import render_bulk_page
 
 
 def start_site(pages: int, log_path: Path) -> tuple[subprocess.Popen[str], str]:
@@ -48,7 +47,7 @@ def time_crawl(base_url: str, workdir: Path, workers: int) -> tuple[float, str]:
     config.write_text(
         f"""
 [database]
-url = "sqlite:///{workdir / 'bench.db'}"
+url = "sqlite:///{workdir / "bench.db"}"
 
 [crawl]
 autothrottle = false
@@ -109,7 +108,9 @@ def main() -> None:
 
     print(f"pages: {args.pages}  cores: {os.cpu_count()}  workers: {args.workers or 'auto'}")
     print(f"crawl summary: {summary}")
-    print(f"newswatch crawl:        {crawl_seconds:7.2f} s  {args.pages / crawl_seconds:7.1f} pages/s")
+    print(
+        f"newswatch crawl:        {crawl_seconds:7.2f} s  {args.pages / crawl_seconds:7.1f} pages/s"
+    )
     print(
         f"trafilatura.extract x1: {extraction_seconds:7.2f} s  "
         f"{args.pages / extraction_seconds:7.1f} pages/s"

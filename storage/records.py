@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +32,9 @@ class ArticleRecord:
 class SaveStatus(enum.Enum):
     NEW = "new"
     DUPLICATE_URL = "duplicate_url"  # the canonical URL is already stored
-    DUPLICATE_CONTENT = "duplicate_content"  # same normalised text at another URL: stored as an alias
+    DUPLICATE_CONTENT = (
+        "duplicate_content"  # same normalised text at another URL: stored as an alias
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +63,9 @@ class RunStats:
     duplicates: int = 0
     skipped: int = 0
     errors: int = 0
-    error_samples: list[str] = field(default_factory=list)  # a bounded list of "url: what went wrong"
+    error_samples: list[str] = field(
+        default_factory=list
+    )  # a bounded list of "url: what went wrong"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,3 +91,4 @@ class RunView:
     finished_at: datetime | None
     status: str
     stats: RunStats
+    sources: tuple[str, ...] = ()  # names of the sources the run crawled

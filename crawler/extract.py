@@ -1,0 +1,492 @@
+"""Article extraction: decoded HTML text in, `ExtractedArticle` out, or `ExtractionError`.
+
+trafilatura finds the main text, title, author and description. This module adds what it does not
+do well for news: full publication timestamps, the declared canonical URL, the language, and the
+removal of other stories' headlines. It does no I/O and never sees raw bytes (trafilatura would
+decompress them again without a size limit): decoding is `crawler.encoding`'s job.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from copy import copy
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
+
+import trafilatura
+from trafilatura.settings import Extractor
+
+from crawler.encoding import clean_text
+from crawler.errors import ExtractionError
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractedArticle:
+    """What a news page says about itself; every string has been through `clean_text`."""
+
+    title: str
+    text: str
+    published_at: datetime | None  # aware, UTC
+    author: str | None
+    language: str | None  # ISO 639-1: "fr", "en", "ar", ...
+    canonical_url: str | None  # absolute, as declared by the page (rel=canonical, og:url)
+    description: str | None
+
+
+def build_extractor() -> Extractor:
+    """Build the one trafilatura configuration a crawl (or a worker) shares.
+
+    Precision over recall: a sidebar headline in the text would make the filter match a story the
+    page is not about, while a lost paragraph rarely hides a match the rest of the text carries.
+    Comments are off (readers' opinions are not the story). Tables stay on: with them off,
+    trafilatura deletes every table, and the article of an old table-layout site with them.
+    The htmldate fallback runs without `extensive_search`: it costs time on every page and finds
+    little beyond what the structured metadata read here first already gives.
+    """
+    extractor = Extractor(
+        output_format="python",
+        precision=True,
+        comments=False,
+        tables=True,
+        with_metadata=True,
+    )
+    # Set after construction: the constructor's annotation wants str values, htmldate wants bools.
+    extractor.date_params = {
+        "original_date": True,
+        "extensive_search": False,
+        "max_date": datetime.now(UTC).strftime("%Y-%m-%d"),
+    }
+    return extractor
+
+
+def extract_article(
+    html: str,
+    url: str,
+    *,
+    extractor: Extractor | None = None,
+    min_text_chars: int = 400,
+    language_hint: str | None = None,
+) -> ExtractedArticle:
+    """Extract the article of one page already fetched and decoded.
+
+    Args:
+        html: the decoded body (see `crawler.encoding.decode_html`).
+        url: the URL the page was fetched from; relative canonical links resolve against it.
+        extractor: from `build_extractor()`; building one per page wastes time.
+        min_text_chars: shorter texts are not articles (listing pages, galleries, stubs).
+        language_hint: the source's configured language, used when the page does not tell.
+
+    Raises:
+        ExtractionError: the page is not HTML, holds no article text, or too little of it.
+    """
+    if not _looks_like_html(html):
+        raise ExtractionError("not HTML", url)
+    tree = trafilatura.load_html(html)
+    if tree is None:
+        raise ExtractionError("not HTML", url)
+
+    link_texts = _long_link_texts(tree)
+    _prune_boilerplate(tree)
+    options = copy(extractor or build_extractor())
+    options.url = options.source = url
+    document = trafilatura.bare_extraction(tree, url=url, options=options)
+    if document is None or isinstance(document, dict) or not document.text:
+        raise ExtractionError("no article text", url)
+
+    title = clean_text(document.title or "")
+    text = _clean_body(document.text, title, link_texts)
+    if not text:
+        raise ExtractionError("no article text", url)
+    if len(text) < min_text_chars:
+        raise ExtractionError(f"text too short ({len(text)} chars)", url)
+    if not title:
+        title = text.split("\n", 1)[0][:200]
+    description = clean_text(document.description or "") or None
+    return ExtractedArticle(
+        title=title,
+        text=text,
+        published_at=_published_at(tree, document.date),
+        author=_clean_author(document.author),
+        language=_language(tree, text, language_hint),
+        canonical_url=_canonical_url(tree, url),
+        description=description,
+    )
+
+
+# --- input checks and pruning -------------------------------------------------------------
+
+_NOT_HTML_START = ("%PDF", "{", "[", "GIF8", "\x89PNG", "PK\x03\x04")
+_FEED_ROOT = re.compile(r"<(?:rss|feed|rdf:RDF|urlset|sitemapindex)\b", re.IGNORECASE)
+_HTML_MARK = re.compile(r"<(?:!doctype\s+html|html|head|body)\b", re.IGNORECASE)
+
+
+def _looks_like_html(html: str) -> bool:
+    """Reject PDFs, JSON, images and XML feeds that reached us with an HTML-ish content type.
+
+    Only the markers are required, not that they come first: some CMSs print PHP warnings before
+    the doctype.
+    """
+    head = html[:4096].lstrip("\ufeff \t\r\n")
+    # A stray NUL happens in broken templates; many of them mean a binary file.
+    if head.startswith(_NOT_HTML_START) or head.count("\x00") > 8:
+        return False
+    html_mark = _HTML_MARK.search(head)
+    feed_mark = _FEED_ROOT.search(head)
+    if feed_mark is not None and (html_mark is None or feed_mark.start() < html_mark.start()):
+        return False
+    return html_mark is not None
+
+
+# Blocks that list *other* stories or readers' comments. trafilatura drops most of them, but not
+# when they are built from <article> cards, which it may take for the main content.
+_BOILERPLATE_BLOCKS = (
+    r"(?:^|[\s_-])(?:related|most-?read|most-?popular|most-?viewed|popular-?posts|trending"
+    r"|plus-?lus|lire-?aussi|read-?also|read-?more|recommended|more-?stories"
+    r"|recent-?(?:posts|entries|news)|latest-?(?:posts|news|articles)"
+    r"|sidebar|comments?|comment-?list|newsletter)(?:$|[\s_-])"
+)
+_BOILERPLATE_XPATH = (
+    "//*[self::div or self::section or self::aside or self::ul or self::ol]"
+    f"[re:test(concat(@id, ' ', @class), '{_BOILERPLATE_BLOCKS}', 'i')]"
+    "[not(.//h1) and not(.//*[@itemprop='articleBody'])]"
+)
+_REGEXP_NS = {"re": "http://exslt.org/regular-expressions"}
+
+
+def _prune_boilerplate(tree: HtmlElement) -> None:
+    """Remove other-stories and comment blocks, never one holding most of the page's text.
+
+    The guard matters: wrappers such as Genesis' "content-sidebar-wrap" hold the article too.
+    """
+    candidates = tree.xpath(_BOILERPLATE_XPATH, namespaces=_REGEXP_NS)
+    if not candidates:
+        return
+    page_chars = _visible_chars(tree)
+    removed: set[HtmlElement] = set()
+    for element in candidates:  # document order: an ancestor comes before its descendants
+        if any(ancestor in removed for ancestor in element.iterancestors()):
+            continue
+        if _visible_chars(element) * 2 > page_chars:
+            continue
+        removed.add(element)
+    for element in removed:
+        element.drop_tree()
+
+
+def _visible_chars(element: HtmlElement) -> int:
+    hidden = sum(len(node.text or "") for node in element.iter("script", "style"))
+    return len(element.text_content()) - hidden
+
+
+def _long_link_texts(tree: HtmlElement) -> frozenset[str]:
+    """Texts of links long enough to be headlines: such a line in the text is another story."""
+    links = tree.xpath("//a[string-length(normalize-space()) >= 30]")
+    return frozenset(" ".join(a.text_content().split()) for a in links)
+
+
+# --- text ----------------------------------------------------------------------------------
+
+# In-body "read also" teasers link to another story; their headline is not this article's text.
+_READ_ALSO = re.compile(
+    r"^\W*(?:(?:à\s+)?lire\s+(?:aussi|également|encore)|voir\s+aussi|read\s+(?:also|more)"
+    r"|see\s+also|related\s*:|اقرأ\s+(?:أيضا|أيضاً|كذلك|المزيد)|إقرأ\s+(?:أيضا|أيضاً))",
+    re.IGNORECASE,
+)
+
+
+def _clean_body(raw: str, title: str, link_texts: frozenset[str]) -> str:
+    """Clean the text, then drop repeated paragraphs, the title, and other stories' headlines."""
+    seen: set[str] = set()
+    kept: list[str] = []
+    for line in clean_text(raw).split("\n"):
+        key = " ".join(line.split())
+        if not key:
+            continue
+        if key in seen or (not kept and key == title) or key in link_texts:
+            continue
+        if len(key) < 300 and _READ_ALSO.match(key):
+            continue
+        seen.add(key)
+        kept.append(line.strip())
+    return "\n".join(kept)
+
+
+_BYLINE_PREFIX = re.compile(r"^(?:par|by|بقلم|كتبه|من طرف)\s*:?\s+", re.IGNORECASE)
+
+
+def _clean_author(author: str | None) -> str | None:
+    if not author:
+        return None
+    return clean_text(_BYLINE_PREFIX.sub("", author.strip())) or None
+
+
+# --- canonical URL ---------------------------------------------------------------------------
+
+
+_CANONICAL_XPATHS = (
+    (
+        "//link[contains(concat(' ', normalize-space(translate(@rel, 'CANONIL', 'canonil')), ' '),"
+        " ' canonical ')]/@href"
+    ),
+    "//meta[@property='og:url' or @name='og:url']/@content",
+)
+
+
+def _canonical_url(tree: HtmlElement, url: str) -> str | None:
+    """The page's own rel=canonical, else og:url, made absolute; None when it declares neither."""
+    for xpath in _CANONICAL_XPATHS:
+        for value in tree.xpath(xpath):
+            absolute = urljoin(url, str(value).strip())
+            parts = urlsplit(absolute)
+            if parts.scheme in {"http", "https"} and parts.netloc:
+                return absolute
+    return None
+
+
+# --- language ------------------------------------------------------------------------------
+
+_LANG_XPATH = (
+    "/html/@lang"
+    " | //meta[@property='og:locale']/@content"
+    " | //meta[translate(@http-equiv, 'CONTENTLAGU', 'contentlagu')='content-language']/@content"
+    " | //meta[@name='language']/@content"
+)
+_ARABIC_LETTER = re.compile(r"[\u0621-\u064a\u0671-\u06d3]")
+_LETTER = re.compile(r"[^\W\d_]")
+_WORD = re.compile(r"[a-zàâçéèêëîïôûùüÿœ']+")
+_FR_WORDS = frozenset(
+    [
+        "le",
+        "la",
+        "les",
+        "des",
+        "du",
+        "de",
+        "et",
+        "est",
+        "une",
+        "un",
+        "dans",
+        "pour",
+        "qui",
+        "que",
+        "sur",
+        "au",
+        "aux",
+        "avec",
+        "par",
+        "ce",
+        "cette",
+        "sont",
+        "été",
+        "ne",
+        "pas",
+        "plus",
+        "leur",
+        "ses",
+        "son",
+        "sa",
+    ]
+)
+_EN_WORDS = frozenset(
+    [
+        "the",
+        "and",
+        "of",
+        "to",
+        "in",
+        "is",
+        "that",
+        "for",
+        "with",
+        "was",
+        "by",
+        "as",
+        "are",
+        "it",
+        "this",
+        "from",
+        "at",
+        "be",
+        "an",
+        "has",
+        "have",
+        "which",
+        "were",
+        "will",
+        "their",
+        "its",
+    ]
+)
+
+
+def _language(tree: HtmlElement, text: str, hint: str | None) -> str | None:
+    """The declared language, unless the text plainly is in another of ar/fr/en; else a guess.
+
+    Templates often keep a wrong default (lang="en-US" on a French WordPress site), so the
+    declaration is checked against a cheap guess from the text.
+    """
+    declared = next(
+        (code for value in tree.xpath(_LANG_XPATH) if (code := _iso639_1(str(value)))), None
+    )
+    guessed = _guess_language(text)
+    if declared and guessed and declared != guessed and declared in {"ar", "fr", "en"}:
+        return guessed
+    return declared or guessed or (_iso639_1(hint) if hint else None)
+
+
+def _iso639_1(value: str) -> str | None:
+    code = re.split(r"[-_\s]", value.strip(), maxsplit=1)[0].lower()
+    return code if len(code) == 2 and code.isascii() and code.isalpha() else None
+
+
+def _guess_language(text: str) -> str | None:
+    """Arabic by script; French against English by stopwords. None when unsure."""
+    sample = text[:3000]
+    letters = len(_LETTER.findall(sample))
+    if letters < 50:
+        return None
+    if len(_ARABIC_LETTER.findall(sample)) > letters / 2:
+        return "ar"
+    words = _WORD.findall(sample.lower())
+    fr = sum(w in _FR_WORDS for w in words)
+    en = sum(w in _EN_WORDS for w in words)
+    if fr >= 10 and fr >= 2 * en:
+        return "fr"
+    if en >= 10 and en >= 2 * fr:
+        return "en"
+    return None
+
+
+# --- publication date ----------------------------------------------------------------------
+
+# Publication-date sources, most specific first. The generic "date" meta comes last: some CMSs
+# fill it with the time the page was rendered.
+_DATE_XPATHS = (
+    (
+        "//meta[@property='article:published_time' or @name='article:published_time'"
+        " or @property='og:article:published_time']/@content"
+    ),
+    "JSON-LD",
+    "//*[@itemprop='datePublished']/@content | //*[@itemprop='datePublished']/@datetime",
+    (
+        "//meta[@name='pubdate' or @name='publish-date' or @name='publish_date'"
+        " or @name='parsely-pub-date' or @name='sailthru.date' or @name='DC.date.issued'"
+        " or @name='dcterms.issued' or @name='dcterms.created' or @name='date']/@content"
+    ),
+)
+_ARTICLE_TYPES = frozenset(
+    {
+        "Article",
+        "NewsArticle",
+        "ReportageNewsArticle",
+        "AnalysisNewsArticle",
+        "OpinionNewsArticle",
+        "BackgroundNewsArticle",
+        "BlogPosting",
+        "LiveBlogPosting",
+        "Report",
+    }
+)
+_HAS_TIME = re.compile(r"\d[T ]\d{1,2}:\d{2}")
+
+
+def _published_at(tree: HtmlElement, trafilatura_date: str | None) -> datetime | None:
+    """The publication time in UTC: a full timestamp when the page has one.
+
+    Order: article:published_time, JSON-LD datePublished of the article (not of the WebSite),
+    itemprop, other metas; then trafilatura's date (htmldate, a day only) refined by a
+    <time datetime> of the same day. A day without a time becomes midnight UTC.
+    """
+    day: date | None = None
+    for xpath in _DATE_XPATHS:
+        values = _json_ld_dates(tree) if xpath == "JSON-LD" else map(str, tree.xpath(xpath))
+        for value in values:
+            parsed = _parse_timestamp(value)
+            if parsed is None:
+                continue
+            moment, has_time = parsed
+            if has_time and (day is None or moment.date() == day):
+                return moment.astimezone(UTC)
+            day = day or moment.date()
+    day = day or _parse_day(trafilatura_date)
+    if day is None:
+        return None
+    for value in tree.xpath("//time/@datetime")[:50]:
+        parsed = _parse_timestamp(str(value))
+        if parsed is not None and parsed[1] and parsed[0].date() == day:
+            return parsed[0].astimezone(UTC)
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def _json_ld_dates(tree: HtmlElement) -> list[str]:
+    dates: list[str] = []
+    for script in tree.xpath("//script[@type='application/ld+json']/text()"):
+        try:
+            data = json.loads(str(script))
+        except ValueError:
+            continue
+        for node in _json_ld_nodes(data, depth=0):
+            value = node.get("datePublished")
+            if isinstance(value, str):
+                dates.append(value)
+    return dates
+
+
+def _json_ld_nodes(data: Any, depth: int) -> list[dict[str, Any]]:
+    """Article-typed JSON-LD objects, searched through @graph lists and nesting (bounded)."""
+    if depth > 4:
+        return []
+    if isinstance(data, list):
+        return [node for item in data for node in _json_ld_nodes(item, depth + 1)]
+    if not isinstance(data, dict):
+        return []
+    found: list[dict[str, Any]] = []
+    types = data.get("@type")
+    type_set = (
+        {types} if isinstance(types, str) else set(types) if isinstance(types, list) else set()
+    )
+    if type_set & _ARTICLE_TYPES:
+        found.append(data)
+    for key in ("@graph", "mainEntity", "mainEntityOfPage"):
+        if key in data:
+            found.extend(_json_ld_nodes(data[key], depth + 1))
+    return found
+
+
+def _parse_timestamp(value: str) -> tuple[datetime, bool] | None:
+    """Parse ISO 8601 (or RFC 2822) into an aware datetime, in the page's own offset, and
+    whether it carried a time. No offset means UTC; dates outside 1995..tomorrow are rejected.
+    """
+    value = value.strip()
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        try:
+            parsed = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    if parsed.year < 1995 or parsed > datetime.now(UTC) + timedelta(days=1):
+        return None
+    return parsed, bool(_HAS_TIME.search(value))
+
+
+def _parse_day(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None

@@ -1,0 +1,107 @@
+"""Exact duplicates: the normalised-text hash, their look-up, and inserts that let unique
+constraints decide.
+
+Near duplicates (a story retold by another outlet) are not settled here; this module only makes
+sure that one URL or one text is stored once, even when two crawls insert at the same moment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from typing import TYPE_CHECKING
+
+from sqlalchemy import bindparam, select, union_all
+from sqlalchemy.dialects import postgresql, sqlite
+
+from storage.models import Article, ArticleUrl
+from storage.records import SaveStatus
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+    from sqlalchemy.orm import Session
+    from sqlalchemy.sql.dml import Insert
+
+_TATWEEL = "\u0640"  # Arabic elongation stroke: typographic only, sites add or drop it freely
+
+
+class _NormalisationTable(dict[int, str]):
+    """A `str.translate` table filled on first sight of each code point.
+
+    `str.translate` consults `__missing__`, so the per-character Unicode lookup runs once per
+    distinct character instead of once per character of every article.
+    """
+
+    def __missing__(self, code_point: int) -> str:
+        char = chr(code_point)
+        category = unicodedata.category(char)
+        if char == _TATWEEL or category == "Cf":
+            # Format characters (soft hyphen, zero-width joiners, bidi marks) sit inside words.
+            replacement = ""
+        elif category[0] in "PZ" or category == "Cc":
+            # Punctuation and separators become spaces: "l’Agence" and "l'Agence", or
+            # "Casablanca-Settat" and "Casablanca - Settat", normalise to the same words.
+            replacement = " "
+        else:
+            replacement = char
+        self[code_point] = replacement
+        return replacement
+
+
+_TABLE = _NormalisationTable()
+
+
+def normalize_text(text: str) -> str:
+    """Reduce `text` to its words, so that edits of spacing, quotes or dashes do not matter.
+
+    NFKC folds compatibility forms (ligatures, full-width digits, Arabic presentation forms),
+    casefold handles case, punctuation is dropped and whitespace collapsed to single spaces.
+    """
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(folded.translate(_TABLE).split())
+
+
+def content_hash(text: str) -> str:
+    """The SHA-256 hex digest of the normalised text: equal for trivially edited copies."""
+    return hashlib.sha256(normalize_text(text).encode("utf-8")).hexdigest()
+
+
+def insert_ignoring_duplicates(dialect_name: str, table: Table) -> Insert:
+    """An INSERT into `table` that does nothing for a row whose unique keys are already taken.
+
+    The unique constraints, not a prior SELECT, decide: two transactions inserting the same row
+    at once end with one row, and the loser gets no RETURNING row and re-reads the winner's.
+    The statement carries no values: execute it with parameters, so that it is compiled once.
+    """
+    if dialect_name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    if dialect_name == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    raise NotImplementedError(f"newswatch supports SQLite and PostgreSQL, not {dialect_name}")
+
+
+# Prepared with bound parameters, so that SQLAlchemy compiles each once per process.
+_STORED_URLS = union_all(
+    select(Article.url, Article.id).where(Article.url.in_(bindparam("urls", expanding=True))),
+    select(ArticleUrl.url, ArticleUrl.article_id).where(
+        ArticleUrl.url.in_(bindparam("urls", expanding=True))
+    ),
+)
+_ARTICLE_BY_HASH = select(Article.id).where(Article.content_hash == bindparam("digest"))
+
+
+def find_duplicate(
+    session: Session, urls: list[str], digest: str
+) -> tuple[SaveStatus, int, set[str]] | None:
+    """The stored article that `urls` (canonical first) or the text hash `digest` lead to.
+
+    Returns the kind of duplicate, the article's id, and which of `urls` are stored already
+    (as a canonical URL or an alias), so that only the others become aliases.
+    """
+    result = session.execute(_STORED_URLS, {"urls": urls})
+    stored: dict[str, int] = {url: article_id for url, article_id in result}
+    for url in urls:
+        if url in stored:
+            return SaveStatus.DUPLICATE_URL, stored[url], set(stored)
+    article_id = session.scalar(_ARTICLE_BY_HASH, {"digest": digest})
+    return None if article_id is None else (SaveStatus.DUPLICATE_CONTENT, article_id, set())

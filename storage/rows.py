@@ -1,0 +1,149 @@
+"""Conversions between the plain records and table rows, cleaning what a database would refuse.
+
+PostgreSQL rejects NUL characters and SQLite turns NaN into NULL; values are cleaned here, once,
+so that both backends store the same thing. Queries belong to `storage.repository`.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from typing import TYPE_CHECKING, Any
+
+from storage.dedupe import content_hash, normalize_text
+from storage.errors import StorageError
+from storage.models import RUN_STATUSES, URL_LENGTH, utcnow
+from storage.records import ArticleRecord, MatchView, RunStats, RunView
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Row
+
+    from storage.models import CrawlRun
+
+MAX_ERROR_SAMPLES = 50
+MAX_SHORT_TEXT = 1000  # characters of a skip reason or an error sample
+
+
+def article_values(record: ArticleRecord) -> dict[str, Any]:
+    """The columns of a new article (all but its source), cleaned and with the text's hash."""
+    text = clean(record.text)
+    if not normalize_text(text):
+        raise StorageError(f"Article {record.url} has no words in its text; it was not stored")
+    if not math.isfinite(record.score):
+        raise ValueError(f"Article {record.url} has a non-finite score {record.score!r}")
+    html = clean(record.html) if record.matched and record.html else None
+    return {
+        "url": record.url,
+        "title": clean(record.title),
+        "text": text,
+        "content_hash": content_hash(text),
+        "published_at": record.published_at,
+        "first_seen_at": utcnow(),
+        "language": clean_optional(record.language),
+        "author": clean_optional(record.author),
+        "score": float(record.score),
+        "matched": record.matched,
+        "explanation": clean_json(record.explanation),
+        "html_gz": None if html is None else zlib.compress(html.encode("utf-8")),
+        "run_id": record.run_id,
+    }
+
+
+def decompress_html(compressed: bytes) -> str:
+    return zlib.decompress(compressed).decode("utf-8")
+
+
+def finished_run_values(stats: RunStats, status: str) -> dict[str, Any]:
+    """The columns a finished run updates, with the error samples bounded and cleaned."""
+    if status not in RUN_STATUSES or status == "running":
+        raise ValueError(f"A run finishes as ok, failed or interrupted, not {status!r}")
+    samples = [clean(sample)[:MAX_SHORT_TEXT] for sample in stats.error_samples]
+    return {
+        "finished_at": utcnow(),
+        "status": status,
+        "pages_fetched": stats.pages_fetched,
+        "articles_extracted": stats.articles_extracted,
+        "matches": stats.matches,
+        "new_matches": stats.new_matches,
+        "duplicates": stats.duplicates,
+        "skipped": stats.skipped,
+        "errors": stats.errors,
+        "error_samples": samples[:MAX_ERROR_SAMPLES],
+    }
+
+
+def checked_url(url: str) -> str:
+    if not storable_url(url):
+        raise StorageError(
+            f"URL {url[:200]!r} cannot be stored: it is empty, holds a NUL character or is "
+            f"longer than {URL_LENGTH} bytes"
+        )
+    return url
+
+
+def storable_url(url: str) -> bool:
+    return bool(url) and "\x00" not in url and len(url.encode("utf-8", "replace")) <= URL_LENGTH
+
+
+def clean(value: str) -> str:
+    """`value` without NUL characters and with unpaired surrogates replaced."""
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = value.encode("utf-8", "replace").decode("utf-8")
+    return value
+
+
+def clean_optional(value: str | None) -> str | None:
+    return None if value is None else clean(value)
+
+
+def clean_json(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, dict):
+        return {clean(str(key)): clean_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [clean_json(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # JSON has no NaN or infinity
+    return value
+
+
+def run_view(run: CrawlRun) -> RunView:
+    stats = RunStats(
+        pages_fetched=run.pages_fetched,
+        articles_extracted=run.articles_extracted,
+        matches=run.matches,
+        new_matches=run.new_matches,
+        duplicates=run.duplicates,
+        skipped=run.skipped,
+        errors=run.errors,
+        error_samples=list(run.error_samples),
+    )
+    return RunView(
+        id=run.id,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        status=run.status,
+        stats=stats,
+        sources=tuple(run.sources),
+    )
+
+
+def match_view(row: Row[Any]) -> MatchView:
+    explanation = dict(row.explanation)
+    return MatchView(
+        article_id=row.id,
+        url=row.url,
+        title=row.title,
+        source=row.name,
+        published=row.published_at,
+        first_seen=row.first_seen_at,
+        score=row.score,
+        matched=explanation.get("groups", {}),
+        language=row.language,
+        explanation=explanation,
+    )
