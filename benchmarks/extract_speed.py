@@ -2,9 +2,10 @@
 
 Run from the repository root:  python benchmarks/extract_speed.py [--rounds N]
 
-The pages are the golden inputs of tests/data/extract/, plus two built from the French one: a
-"typical" page whose article text is about 6 KB, and a "heavy" one carrying what real news
-templates carry around it (a mega-menu, inline scripts, a link-farm footer: ~200 KB of HTML).
+The pages are the golden inputs of tests/data/extract/, plus three built from the French one: a
+"typical" page whose article text is about 6 KB, a "heavy" one carrying what real news
+templates carry around it (a mega-menu, inline scripts, a link-farm footer: ~150 KB of HTML).
+The third is the heavy page stripped of every date, where htmldate has to search the text.
 """
 
 from __future__ import annotations

@@ -25,6 +25,8 @@ from crawler.encoding import clean_text
 from crawler.errors import ExtractionError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from lxml.html import HtmlElement
 
 logger = logging.getLogger(__name__)
@@ -46,12 +48,18 @@ class ExtractedArticle:
 def build_extractor() -> Extractor:
     """Build the one trafilatura configuration a crawl (or a worker) shares.
 
-    Precision over recall: a sidebar headline in the text would make the filter match a story the
-    page is not about, while a lost paragraph rarely hides a match the rest of the text carries.
-    Comments are off (readers' opinions are not the story). Tables stay on: with them off,
-    trafilatura deletes every table, and the article of an old table-layout site with them.
-    The htmldate fallback runs without `extensive_search`: it costs time on every page and finds
-    little beyond what the structured metadata read here first already gives.
+    Measured with benchmarks/extract_speed.py (ms per page, typical 19 KB / heavy 155 KB page):
+    - precision, not balanced (+1 / +7 ms): a sidebar headline in the text makes the filter
+      match a story the page is not about, and balanced mode accepted the listing and gallery
+      golden pages as articles (767 and 407 chars of teasers and captions).
+    - no `extensive_search` for htmldate: free when the page declares a date, but it doubled
+      the time (30 -> 60 ms) on a heavy page without one; the dates read here come first anyway.
+    - no `deduplicate`: its cache is module-global, so it drops paragraphs, and whole pages,
+      once seen twice earlier in the process; repeats are removed within each article instead.
+    - not `fast` (it would save 2 / 9 ms): the readability/justext fallback rescues odd layouts.
+    - tables on: with them off trafilatura deletes every table, and the text of old table-layout
+      sites with them. Comments off: readers' opinions are not the story.
+    - `max_date` is fixed when the extractor is built: build one per crawl, not per process.
     """
     extractor = Extractor(
         output_format="python",
@@ -111,16 +119,23 @@ def extract_article(
         raise ExtractionError(f"text too short ({len(text)} chars)", url)
     if not title:
         title = text.split("\n", 1)[0][:200]
-    description = clean_text(document.description or "") or None
-    return ExtractedArticle(
+    article = ExtractedArticle(
         title=title,
         text=text,
         published_at=_published_at(tree, document.date),
         author=_clean_author(document.author),
         language=_language(tree, text, language_hint),
         canonical_url=_canonical_url(tree, url),
-        description=description,
+        description=clean_text(document.description or "") or None,
     )
+    logger.debug(
+        "Extracted %s: %d chars, language %s, published %s",
+        url,
+        len(text),
+        article.language,
+        article.published_at,
+    )
+    return article
 
 
 # --- input checks and pruning -------------------------------------------------------------
@@ -263,70 +278,13 @@ _LANG_XPATH = (
 )
 _ARABIC_LETTER = re.compile(r"[\u0621-\u064a\u0671-\u06d3]")
 _LETTER = re.compile(r"[^\W\d_]")
-_WORD = re.compile(r"[a-zàâçéèêëîïôûùüÿœ']+")
-_FR_WORDS = frozenset(
-    [
-        "le",
-        "la",
-        "les",
-        "des",
-        "du",
-        "de",
-        "et",
-        "est",
-        "une",
-        "un",
-        "dans",
-        "pour",
-        "qui",
-        "que",
-        "sur",
-        "au",
-        "aux",
-        "avec",
-        "par",
-        "ce",
-        "cette",
-        "sont",
-        "été",
-        "ne",
-        "pas",
-        "plus",
-        "leur",
-        "ses",
-        "son",
-        "sa",
-    ]
+_FR_STOPWORDS = re.compile(
+    r"\b(?:le|la|les|des|du|de|et|est|une|un|dans|pour|qui|que|sur|au|aux|avec|par|ce|cette"
+    r"|sont|été|ne|pas|plus|leur|ses|son|sa)\b"
 )
-_EN_WORDS = frozenset(
-    [
-        "the",
-        "and",
-        "of",
-        "to",
-        "in",
-        "is",
-        "that",
-        "for",
-        "with",
-        "was",
-        "by",
-        "as",
-        "are",
-        "it",
-        "this",
-        "from",
-        "at",
-        "be",
-        "an",
-        "has",
-        "have",
-        "which",
-        "were",
-        "will",
-        "their",
-        "its",
-    ]
+_EN_STOPWORDS = re.compile(
+    r"\b(?:the|and|of|to|in|is|that|for|with|was|by|as|are|it|this|from|at|be|an|has|have"
+    r"|which|were|will|their|its)\b"
 )
 
 
@@ -358,9 +316,9 @@ def _guess_language(text: str) -> str | None:
         return None
     if len(_ARABIC_LETTER.findall(sample)) > letters / 2:
         return "ar"
-    words = _WORD.findall(sample.lower())
-    fr = sum(w in _FR_WORDS for w in words)
-    en = sum(w in _EN_WORDS for w in words)
+    lowered = sample.lower()
+    fr = len(_FR_STOPWORDS.findall(lowered))
+    en = len(_EN_STOPWORDS.findall(lowered))
     if fr >= 10 and fr >= 2 * en:
         return "fr"
     if en >= 10 and en >= 2 * fr:
@@ -370,20 +328,18 @@ def _guess_language(text: str) -> str | None:
 
 # --- publication date ----------------------------------------------------------------------
 
-# Publication-date sources, most specific first. The generic "date" meta comes last: some CMSs
-# fill it with the time the page was rendered.
-_DATE_XPATHS = (
-    (
-        "//meta[@property='article:published_time' or @name='article:published_time'"
-        " or @property='og:article:published_time']/@content"
-    ),
-    "JSON-LD",
-    "//*[@itemprop='datePublished']/@content | //*[@itemprop='datePublished']/@datetime",
-    (
-        "//meta[@name='pubdate' or @name='publish-date' or @name='publish_date'"
-        " or @name='parsely-pub-date' or @name='sailthru.date' or @name='DC.date.issued'"
-        " or @name='dcterms.issued' or @name='dcterms.created' or @name='date']/@content"
-    ),
+_PUBLISHED_META = (
+    "//meta[@property='article:published_time' or @name='article:published_time'"
+    " or @property='og:article:published_time']/@content"
+)
+_PUBLISHED_ITEMPROP = (
+    "//*[@itemprop='datePublished']/@content | //*[@itemprop='datePublished']/@datetime"
+)
+# The generic "date" meta comes last: some CMSs fill it with the time the page was rendered.
+_PUBLISHED_OTHER_META = (
+    "//meta[@name='pubdate' or @name='publish-date' or @name='publish_date'"
+    " or @name='parsely-pub-date' or @name='sailthru.date' or @name='DC.date.issued'"
+    " or @name='dcterms.issued' or @name='dcterms.created' or @name='date']/@content"
 )
 _ARTICLE_TYPES = frozenset(
     {
@@ -409,16 +365,14 @@ def _published_at(tree: HtmlElement, trafilatura_date: str | None) -> datetime |
     <time datetime> of the same day. A day without a time becomes midnight UTC.
     """
     day: date | None = None
-    for xpath in _DATE_XPATHS:
-        values = _json_ld_dates(tree) if xpath == "JSON-LD" else map(str, tree.xpath(xpath))
-        for value in values:
-            parsed = _parse_timestamp(value)
-            if parsed is None:
-                continue
-            moment, has_time = parsed
-            if has_time and (day is None or moment.date() == day):
-                return moment.astimezone(UTC)
-            day = day or moment.date()
+    for value in _declared_dates(tree):
+        parsed = _parse_timestamp(value)
+        if parsed is None:
+            continue
+        moment, has_time = parsed
+        if has_time and (day is None or moment.date() == day):
+            return moment.astimezone(UTC)
+        day = day or moment.date()
     day = day or _parse_day(trafilatura_date)
     if day is None:
         return None
@@ -427,6 +381,15 @@ def _published_at(tree: HtmlElement, trafilatura_date: str | None) -> datetime |
         if parsed is not None and parsed[1] and parsed[0].date() == day:
             return parsed[0].astimezone(UTC)
     return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def _declared_dates(tree: HtmlElement) -> Iterator[str]:
+    """Publication dates the page declares, most specific source first (lazily: the first
+    full timestamp ends the search)."""
+    yield from map(str, tree.xpath(_PUBLISHED_META))
+    yield from _json_ld_dates(tree)
+    yield from map(str, tree.xpath(_PUBLISHED_ITEMPROP))
+    yield from map(str, tree.xpath(_PUBLISHED_OTHER_META))
 
 
 def _json_ld_dates(tree: HtmlElement) -> list[str]:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, select, union_all
+from sqlalchemy import bindparam, literal_column, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.models import Article, ArticleUrl
@@ -20,7 +20,9 @@ from storage.records import SaveStatus
 if TYPE_CHECKING:
     from sqlalchemy import Table
     from sqlalchemy.orm import Session
+    from sqlalchemy.sql import CompoundSelect
     from sqlalchemy.sql.dml import Insert
+    from sqlalchemy.sql.elements import BindParameter
 
 _TATWEEL = "\u0640"  # Arabic elongation stroke: typographic only, sites add or drop it freely
 
@@ -80,14 +82,19 @@ def insert_ignoring_duplicates(dialect_name: str, table: Table) -> Insert:
     raise NotImplementedError(f"newswatch supports SQLite and PostgreSQL, not {dialect_name}")
 
 
-# Prepared with bound parameters, so that SQLAlchemy compiles each once per process.
-_STORED_URLS = union_all(
-    select(Article.url, Article.id).where(Article.url.in_(bindparam("urls", expanding=True))),
-    select(ArticleUrl.url, ArticleUrl.article_id).where(
-        ArticleUrl.url.in_(bindparam("urls", expanding=True))
+# One statement, so that it reads one snapshot: as two, a row committed by a concurrent crawl
+# between them could be missed by URL yet found by text. Bound parameters let SQLAlchemy
+# compile it once per process.
+_URLS: BindParameter[list[str]] = bindparam("urls", expanding=True)
+_DUPLICATES: CompoundSelect[Any] = union_all(
+    select(Article.url, Article.id, literal_column("'url'")).where(Article.url.in_(_URLS)),
+    select(ArticleUrl.url, ArticleUrl.article_id, literal_column("'url'")).where(
+        ArticleUrl.url.in_(_URLS)
+    ),
+    select(Article.url, Article.id, literal_column("'text'")).where(
+        Article.content_hash == bindparam("digest")
     ),
 )
-_ARTICLE_BY_HASH = select(Article.id).where(Article.content_hash == bindparam("digest"))
 
 
 def find_duplicate(
@@ -98,10 +105,14 @@ def find_duplicate(
     Returns the kind of duplicate, the article's id, and which of `urls` are stored already
     (as a canonical URL or an alias), so that only the others become aliases.
     """
-    result = session.execute(_STORED_URLS, {"urls": urls})
-    stored: dict[str, int] = {url: article_id for url, article_id in result}
+    by_url: dict[str, int] = {}
+    by_text: int | None = None
+    for url, article_id, kind in session.execute(_DUPLICATES, {"urls": urls, "digest": digest}):
+        if kind == "url":
+            by_url[url] = article_id
+        else:
+            by_text = article_id
     for url in urls:
-        if url in stored:
-            return SaveStatus.DUPLICATE_URL, stored[url], set(stored)
-    article_id = session.scalar(_ARTICLE_BY_HASH, {"digest": digest})
-    return None if article_id is None else (SaveStatus.DUPLICATE_CONTENT, article_id, set())
+        if url in by_url:
+            return SaveStatus.DUPLICATE_URL, by_url[url], set(by_url)
+    return None if by_text is None else (SaveStatus.DUPLICATE_CONTENT, by_text, set())

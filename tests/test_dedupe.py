@@ -160,7 +160,8 @@ def test_concurrent_saves_of_one_record_store_one_article(db_url, round_number):
     assert sorted(status.value for status in statuses) == ["duplicate_url"] * 3 + ["new"]
     with Repository(db_url) as repo:
         assert repo.count_articles() == 1
-        assert len(repo.list_matches()) == 1
+        [match] = repo.list_matches()
+        assert repo.article_urls(match.article_id) == [url]
 
 
 def test_concurrent_saves_of_one_text_at_two_urls_store_one_article(db_url):

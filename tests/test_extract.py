@@ -261,3 +261,23 @@ def test_publication_date_sources(meta: str, expected: datetime | None) -> None:
     html = _page(f"<article><p>{ARTICLE_BODY}</p></article>", head=f"<title>J</title>{meta}")
     article = extract_article(html, "https://a.example/x", extractor=EXTRACTOR)
     assert article.published_at == expected
+
+
+def test_wrapper_named_sidebar_holding_the_article_is_kept() -> None:
+    # Genesis-style themes wrap content and sidebar together; the title here is no <h1>.
+    body = (
+        '<div class="content-sidebar-wrap"><main class="content"><h2>Jumelage</h2>'
+        f'<div class="entry-content"><p>{ARTICLE_BODY}</p></div></main>'
+        '<aside class="sidebar"><ul class="most-read"><li><a href="/a">Une autre histoire'
+        " sans aucun rapport avec le jumelage</a></li></ul></aside></div>"
+    )
+    article = extract_article(_page(body), "https://a.example/x", extractor=EXTRACTOR)
+    assert article.text.endswith("réunion 11.")
+    assert "Une autre histoire" not in article.text
+
+
+def test_undeclared_arabic_is_recognised_by_its_script() -> None:
+    arabic = "وقعت جماعة شفشاون وبلدية فيخير دي لا فرونتيرا اتفاقية توأمة جديدة. " * 12
+    html = _page(f"<article><p>{arabic}</p></article>")
+    article = extract_article(html, "https://a.example/x", extractor=EXTRACTOR, language_hint="fr")
+    assert article.language == "ar"

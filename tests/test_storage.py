@@ -391,7 +391,7 @@ def test_datetimes_come_back_timezone_aware_in_utc(repo):
         assert value.utcoffset() == timedelta(0)
 
 
-def test_list_matches_newest_first_with_since_and_limit(repo: Repository):
+def test_list_matches_newest_first_with_since_and_limit(repo: Repository) -> None:
     def save(slug: str, text: str, published: datetime | None) -> int:
         url = f"https://www.medias24.com/{slug}.html"
         record = make_record(url=url, fetched_url=url, text=text, published_at=published)
@@ -410,3 +410,10 @@ def test_list_matches_newest_first_with_since_and_limit(repo: Repository):
 def test_missing_article_has_no_html_and_no_urls(repo):
     assert repo.get_article_html(12345) is None
     assert repo.article_urls(12345) == []
+
+
+def test_file_that_is_not_sqlite_raises_storage_error(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_bytes(b"Feuille de route Tanger-PACA, notes de travail\n" * 200)
+    with pytest.raises(StorageError, match=r"is not a database.*SQLite file"):
+        Repository(f"sqlite:///{path}")
