@@ -11,7 +11,7 @@
 Every message says what went wrong, where (file and key, URL, source) and what to do.
 """
 
-from storage.errors import NewswatchError, StorageError
+from storage.errors import CrawlLockedError, NewswatchError, StorageError
 
 
 class ConfigError(NewswatchError):
@@ -33,10 +33,6 @@ class ExtractionError(NewswatchError):
 
 class MailError(NewswatchError):
     """A digest could not be delivered."""
-
-
-class CrawlLockedError(NewswatchError):
-    """Another crawl or daemon holds the database."""
 
 
 __all__ = [

@@ -14,6 +14,7 @@ from crawler.filter import RuleEngine
 from crawler.pipelines import RUN_ID_KEY
 from crawler.spiders.news import NewsSpider
 from storage.errors import StorageError
+from storage.locks import crawl_lock
 from storage.records import RunView
 from storage.repository import Repository
 
@@ -30,10 +31,15 @@ def check_before_crawl(config: Config, source_names: Sequence[str]) -> None:
 def run_crawl(config: Config, source_names: Sequence[str] = ()) -> RunView:
     """Crawl the chosen sources (all by default) once, in this process, and return the run."""
     check_before_crawl(config, source_names)
-    process = CrawlerProcess(Settings(build_settings(config)), install_root_handler=False)
-    crawler = process.create_crawler(NewsSpider)
-    process.crawl(crawler, source=",".join(source_names))
-    process.start()
+    with crawl_lock(config.database.url):
+        with Repository(config.database.url) as repository:
+            abandoned = repository.close_abandoned_runs()
+        if abandoned:
+            logger.warning("%d earlier crawl(s) had been killed; marked as interrupted", abandoned)
+        process = CrawlerProcess(Settings(build_settings(config)), install_root_handler=False)
+        crawler = process.create_crawler(NewsSpider)
+        process.crawl(crawler, source=",".join(source_names))
+        process.start()
     assert crawler.stats is not None
     run_id = crawler.stats.get_value(RUN_ID_KEY)
     if run_id is None:

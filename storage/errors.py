@@ -10,3 +10,7 @@ class NewswatchError(Exception):
 
 class StorageError(NewswatchError):
     """The database could not be opened, migrated or written."""
+
+
+class CrawlLockedError(NewswatchError):
+    """Another crawl or daemon holds the database's crawl lock."""

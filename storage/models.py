@@ -34,7 +34,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-RUN_STATUSES = ("running", "ok", "failed", "interrupted")
+RUN_STATUSES = ("running", "ok", "failed", "interrupted", "timeout")
 
 # URLs are unique-indexed; PostgreSQL refuses B-tree entries above ~2.7 kB.
 URL_LENGTH = 2000

@@ -124,6 +124,18 @@ class Repository:
 
         self._transact(work)
 
+    def close_abandoned_runs(self) -> int:
+        """Mark runs still "running" as interrupted (their crawl was killed); returns how many.
+
+        Call only while holding the crawl lock, or a crawl running right now would be marked too.
+        """
+        query = (
+            update(CrawlRun)
+            .where(CrawlRun.status == "running")
+            .values(status="interrupted", finished_at=utcnow())
+        )
+        return self._transact(lambda s: int(s.execute(query).rowcount))  # type: ignore[attr-defined]
+
     def list_runs(self, limit: int = 10) -> list[RunView]:
         query = select(CrawlRun).order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())
         return self._transact(

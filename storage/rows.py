@@ -56,7 +56,7 @@ def decompress_html(compressed: bytes) -> str:
 def finished_run_values(stats: RunStats, status: str) -> dict[str, Any]:
     """The columns a finished run updates, with the error samples bounded and cleaned."""
     if status not in RUN_STATUSES or status == "running":
-        raise ValueError(f"A run finishes as ok, failed or interrupted, not {status!r}")
+        raise ValueError(f"A run finishes as ok, failed, interrupted or timeout, not {status!r}")
     samples = [clean(sample)[:MAX_SHORT_TEXT] for sample in stats.error_samples]
     return {
         "finished_at": utcnow(),

@@ -55,7 +55,7 @@ def upgrade() -> None:
         sa.Column("error_samples", sa.JSON(), nullable=False),
         sa.Column("sources", sa.JSON(), nullable=False),
         sa.CheckConstraint(
-            "status IN ('running', 'ok', 'failed', 'interrupted')",
+            "status IN ('running', 'ok', 'failed', 'interrupted', 'timeout')",
             name=op.f("ck_crawl_runs_status"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_crawl_runs")),
