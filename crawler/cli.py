@@ -148,7 +148,9 @@ def matches(
 
     config = _load(config_path)
     with Repository(config.database.url) as repository:
-        rows = repository.list_matches(since=since.replace(tzinfo=UTC) if since else None, limit=limit)
+        rows = repository.list_matches(
+            since=since.replace(tzinfo=UTC) if since else None, limit=limit
+        )
     records = [
         {
             "url": row.url,
@@ -205,13 +207,8 @@ def classify(config_path: Path | None, file: TextIO) -> None:
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
-            if not isinstance(item, dict):
-                raise ValueError("not a JSON object")
-            title, text = item.get("title") or "", item.get("text") or ""
-            if not isinstance(title, str) or not isinstance(text, str):
-                raise ValueError('"title" and "text" must be strings')
-        except ValueError as exc:
+            item, title, text = _classify_input(line)
+        except _BadLine as exc:
             bad += 1
             click.echo(f"Error: {file.name}: line {number}: {exc}; line skipped", err=True)
             continue
@@ -271,6 +268,23 @@ def sources(config_path: Path | None, check: bool, output_format: str, verbose: 
             click.echo(f"  {status} {probe.kind:8} {probe.url}  {detail}")
 
 
+class _BadLine(Exception):
+    """A `classify` input line that is not a JSON object with string title and text."""
+
+
+def _classify_input(line: str) -> tuple[dict[str, Any], str, str]:
+    try:
+        item = json.loads(line)
+    except ValueError as exc:
+        raise _BadLine(f"not JSON ({exc})") from None
+    if not isinstance(item, dict):
+        raise _BadLine("not a JSON object")
+    title, text = item.get("title") or "", item.get("text") or ""
+    if not isinstance(title, str) or not isinstance(text, str):
+        raise _BadLine('"title" and "text" must be strings')
+    return item, title, text
+
+
 def _emit(records: list[dict[str, Any]], output_format: str) -> None:
     if output_format == "json":
         click.echo(json.dumps(records, ensure_ascii=False, indent=2))
@@ -289,7 +303,10 @@ def _csv(records: list[dict[str, Any]]) -> str:
     writer.writeheader()
     for record in records:
         writer.writerow(
-            {k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v for k, v in record.items()}
+            {
+                k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v
+                for k, v in record.items()
+            }
         )
     return buffer.getvalue()
 

@@ -7,9 +7,10 @@ put it in `build_settings` with a comment saying why, and document any new confi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from crawler.config import Config
+if TYPE_CHECKING:
+    from crawler.config import Config
 
 
 def build_settings(config: Config) -> dict[str, Any]:

@@ -15,16 +15,17 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Self
 
 from scrapy import signals
-from scrapy.http import Request, Response
 
 from crawler import crawlstats
-from crawler.config import Config
-from storage.records import FetchValidators
 from storage.repository import Repository
 
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
+    from scrapy.http import Request, Response
+
+    from crawler.config import Config
+    from storage.records import FetchValidators
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +146,10 @@ class RetryAfterMiddleware:
         if delay > self.max_delay:
             logger.warning(
                 "%s asks to wait %.0fs (Retry-After); more than %.0fs, giving up on %s",
-                request.url, delay, self.max_delay, request.url,
+                request.url,
+                delay,
+                self.max_delay,
+                request.url,
             )
             return response
         logger.info("HTTP %d for %s: retrying in %.1fs", response.status, request.url, delay)

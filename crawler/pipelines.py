@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, Self
 from scrapy import signals
 
 from crawler import crawlstats
-from crawler.config import Config
 from crawler.items import ArticlePage, PageFailure
 from crawler.processing import (
     PageJob,
@@ -33,6 +32,8 @@ from storage.repository import Repository
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
+
+    from crawler.config import Config
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ class ArticlePipeline:
         self.repository.close()
 
     def run_stats(self) -> RunStats:
-        get = lambda key: crawlstats.get(self.crawler, key)  # noqa: E731
+        get = lambda key: crawlstats.get(self.crawler, key)
         assert self.crawler.stats is not None
         return RunStats(
             pages_fetched=get("downloader/response_count"),
@@ -121,7 +122,9 @@ class ArticlePipeline:
             result = await self._run_in_worker(job)
         except Exception as exc:  # a worker crash must not end the crawl
             logger.exception("Extraction failed for %s", page.url)
-            crawlstats.record_error(self.crawler, page.source, f"extraction crashed on {page.url}: {exc!r}")
+            crawlstats.record_error(
+                self.crawler, page.source, f"extraction crashed on {page.url}: {exc!r}"
+            )
             return
         if isinstance(result, SkippedPage):
             self._skip(page.url, page.source, result.reason)

@@ -7,17 +7,19 @@ while Scrapy keeps fetching in the main process. Everything here is picklable an
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-from trafilatura.settings import Extractor
+from typing import TYPE_CHECKING, Any
 
 from crawler.encoding import clean_text, decode_html
 from crawler.errors import ExtractionError
 from crawler.extract import build_extractor, extract_article
 from crawler.filter import MatchResult, RuleEngine
 from crawler.urls import allowed_sites, canonicalize_url, is_same_site
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from trafilatura.settings import Extractor
 
 
 @dataclass(frozen=True, slots=True)

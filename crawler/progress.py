@@ -35,7 +35,7 @@ class ProgressLine:
         return extension
 
     def figures(self) -> str:
-        get = lambda key: crawlstats.get(self.crawler, key)  # noqa: E731
+        get = lambda key: crawlstats.get(self.crawler, key)
         return (
             f"pages {get('downloader/response_count')} · "
             f"articles {get('newswatch/articles_extracted')} · "

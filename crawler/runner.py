@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from crawler.config import Config
 from crawler.crawl_settings import build_settings
 from crawler.filter import RuleEngine
 from crawler.pipelines import RUN_ID_KEY
 from crawler.spiders.news import NewsSpider
 from storage.errors import StorageError
 from storage.locks import crawl_lock
-from storage.records import RunView
 from storage.repository import Repository
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from crawler.config import Config
+    from storage.records import RunView
 
 logger = logging.getLogger(__name__)
 

@@ -12,9 +12,8 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from crawler.config import Config
 from crawler.discovery import (
     decompress_sitemap,
     feed_links_from_html,
@@ -24,6 +23,9 @@ from crawler.discovery import (
 )
 from crawler.errors import SourceError
 from crawler.sources import Source
+
+if TYPE_CHECKING:
+    from crawler.config import Config
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +62,7 @@ class _Fetcher:
     def get(self, url: str) -> bytes:
         request = urllib.request.Request(url, headers={"User-Agent": self.user_agent})
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 body: bytes = response.read(self.max_bytes + 1)
         except urllib.error.HTTPError as exc:
             raise SourceError(f"HTTP {exc.code}") from None

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from crawler.config import DiscoveryKind, SourceConfig
 from crawler.urls import allowed_sites, canonicalize_url, is_same_site
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from crawler.config import DiscoveryKind, SourceConfig
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,14 +11,17 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from storage.db import create_engine_for, describe_url
 from storage.errors import CrawlLockedError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 # An arbitrary constant: "newswatch crawl" as a 63-bit key for pg_try_advisory_lock.
 ADVISORY_KEY = 0x6E77_6372_6177_6C
@@ -111,9 +114,7 @@ def _advisory_lock(url: str, what: str) -> Iterator[None]:
             try:
                 yield
             finally:
-                connection.execute(
-                    text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY}
-                )
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY})
                 connection.commit()
     finally:
         engine.dispose()

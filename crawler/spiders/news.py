@@ -8,7 +8,6 @@ in the pipeline, and the per-source page limit and incremental skipping in `craw
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Self
 
@@ -18,7 +17,6 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler import crawlstats
-from crawler.config import Config
 from crawler.discovery import (
     decompress_sitemap,
     feed_links_from_html,
@@ -34,8 +32,12 @@ from crawler.sources import Source
 from crawler.urls import canonicalize_url, is_trap_url, looks_like_article
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterable, Iterator
+
     from scrapy.crawler import Crawler
     from twisted.python.failure import Failure
+
+    from crawler.config import Config
 
 logger = logging.getLogger(__name__)
 

@@ -72,7 +72,9 @@ workers = 2
 @pytest.fixture
 def crawled(fresh_news_site, db_url, tmp_path):
     """One crawl of a fresh site into a fresh database; the second crawl is left to the test."""
-    setup = CrawlSetup(tmp_path, write_config(tmp_path, db_url, fresh_news_site.sources_toml()), db_url)
+    setup = CrawlSetup(
+        tmp_path, write_config(tmp_path, db_url, fresh_news_site.sources_toml()), db_url
+    )
     result = setup.crawl()
     return setup, fresh_news_site, result
 
@@ -105,7 +107,7 @@ def test_crawl_stores_and_marks_the_right_articles(crawled):
 
 
 def test_crawl_is_polite_and_bounded(crawled):
-    setup, site, _ = crawled
+    _setup, site, _ = crawled
     requests = site.requests()
     paths = [(r.outlet, r.path) for r in requests]
     assert not [p for p in paths if "/private/" in p[1]], "a robots.txt-disallowed path was fetched"
@@ -138,7 +140,8 @@ def test_matches_json_contract(crawled):
     assert len(rows) == len({a.url for a in positives})
     for row in rows:
         assert set(row) >= {"url", "title", "source", "published", "score", "matched", "first_seen"}
-        assert isinstance(row["matched"], dict) and row["matched"]
+        assert isinstance(row["matched"], dict)
+        assert row["matched"]
         assert row["published"] is None or row["published"][:4].isdigit()
     published = [row["published"] or row["first_seen"] for row in rows]
     assert published == sorted(published, reverse=True)
