@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from crawler.errors import ConfigError
+from crawler.filter.normalize import normalize_text
 
 Reports = Literal["regions", "partners"]
 REPORTS: tuple[Reports, ...] = ("regions", "partners")
@@ -60,7 +61,7 @@ def resolve_gazetteer_file(file: str, base_dir: Path | None) -> Path | None:
 def parse_gazetteer(text: str, name: str, source: str) -> tuple[Place, ...]:
     """Parse a gazetteer file's text; `source` names the file in error messages."""
     places: list[Place] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, str]] = {}  # folded spelling -> (line, place name)
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -80,13 +81,13 @@ def parse_gazetteer(text: str, name: str, source: str) -> tuple[Place, ...]:
                     f"{source}: line {number}: {spelling!r}: place names may not contain "
                     "'*', '<' or '>'"
                 )
-            key = spelling.casefold()
-            if key in seen:
+            key = " ".join(normalize_text(spelling).split())
+            if key in seen and seen[key][0] != number:
                 raise ConfigError(
                     f"{source}: line {number}: {spelling!r} is already listed on line "
-                    f"{seen[key]}; a spelling may name only one place"
+                    f"{seen[key][0]} ({seen[key][1]}); a spelling may name only one place"
                 )
-            seen[key] = number
+            seen[key] = (number, spellings[0].text if spellings else spelling)
             spellings.append(Spelling(spelling, alone))
         places.append(Place(spellings[0].text, tuple(spellings)))
     if not places:

@@ -2,14 +2,17 @@
 
 Folding is a pure per-character map (so offsets stay close to the original text): lower case,
 accents and Arabic diacritics dropped, alef/ta marbuta/alef maqsura forms unified, hyphens,
-apostrophes and typographic quotes turned into spaces. French elision and the Arabic article are
+apostrophes typographic quotes and brackets turned into spaces, so every word starts after a space
+or a line break (the engine relies on it to scan fast). French elision and the Arabic article are
 left to the term patterns (`crawler.filter.rules`), which know where a word starts.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
+from typing import Any
 
 # Characters that separate words the way a space does: a phrase written "Casablanca-Settat"
 # matches "Casablanca Settat", and "l’État" becomes "l etat" so the term "État" is found.
@@ -18,6 +21,7 @@ _SPACE_LIKE = (
     "'\u2018\u2019\u201a\u201b\u02bc\u02bb`\u00b4\u2032"  # apostrophes
     '"\u00ab\u00bb\u201c\u201d\u201e\u201f\u2039\u203a'  # quotes and guillemets
     "\t\u00a0\u2007\u202f\u2009\u200a\u2002\u2003\u3000"  # spaces
+    "()[]{}/\\|\u2022\u00b7"  # brackets, slashes, bullets: "(CRI)" holds the word "cri"
 )
 _LINE_BREAKS = "\r\u2028\u2029\x0b\x0c\x85"
 # Invisible characters that may split a word: soft hyphen, zero-width marks, Arabic tatweel.
@@ -169,19 +173,22 @@ ARTICLE = "\x00art"  # French article inside a term: optional, any of le, la, le
 AR_PREFIX = "\x00ar"  # before an Arabic word: optional و ف, then ب ك ل and/or the article ال
 AR_ARTICLE = "\x00aral"  # before an Arabic word written with ال: و ف ب ك may precede it, ل+ال=لل
 AR_OPT_ARTICLE = "\x00aropt"  # before a later Arabic word: the article is optional
+REF = "\x00ref"  # where a "<gazetteer>" reference stands; see `split_template`
 
 ATOM_REGEX: dict[str, str] = {
     SEP: " +",
     WILD: r"\w*",
     DE: "d(?:e(?: +la| +l)?|u|es)?",
     ARTICLE: "(?:(?:les|le|la|l) +)?",
-    AR_PREFIX: "(?:[وف]?(?:لل|[بك]?ال|[بكل])?)",
-    AR_ARTICLE: "(?:[وف]?(?:[بك]?ال|لل))",
+    # The lookahead makes a Latin word fail at once instead of exploring the Arabic branch.
+    AR_PREFIX: "(?=[\u0600-\u06ff])(?:[وف]?(?:لل|[بك]?ال|[بكل])?)",
+    AR_ARTICLE: "(?=[\u0600-\u06ff])(?:[وف]?(?:[بك]?ال|لل))",
     AR_OPT_ARTICLE: "(?:ال)?",
 }
 _FRENCH_DE = frozenset({"de", "d", "du", "des"})
 _FRENCH_ARTICLES = frozenset({"le", "la", "les", "l"})
 _AR_AL = "\u0627\u0644"  # ال
+_REF_WORD = re.compile(r"^<[^<>\s]+>$")
 MIN_WILDCARD_STEM = 3
 
 Expansion = tuple[str, ...]
@@ -207,7 +214,9 @@ def term_atoms(term: str) -> Expansion:
         if index > 0 and atoms[-1] != ARTICLE:
             atoms.append(SEP)
         inner = 0 < index < len(words) - 1
-        if inner and word in _FRENCH_DE:
+        if _REF_WORD.match(word):
+            atoms.append(REF)
+        elif inner and word in _FRENCH_DE:
             atoms.append(DE)
         elif inner and word in _FRENCH_ARTICLES:
             if atoms[-2:] != [DE, SEP]:
@@ -242,3 +251,42 @@ def _word_atoms(word: str, *, first: bool) -> list[str]:
     if wild:
         atoms.append(WILD)
     return atoms
+
+
+def split_template(atoms: Expansion) -> tuple[Expansion, Expansion]:
+    """The atoms before and after the reference of a term like "État de <us_states>".
+
+    The engine finds the two parts and the place name separately and checks that they are
+    adjacent, so each place is compiled once rather than once per term that mentions it.
+    """
+    index = atoms.index(REF)
+    prefix, suffix = list(atoms[:index]), list(atoms[index + 1 :])
+    while prefix and prefix[-1] in (SEP, ARTICLE):
+        prefix.pop()
+    while suffix and suffix[0] in (SEP, ARTICLE):
+        suffix.pop(0)
+    return tuple(prefix), tuple(suffix)
+
+
+def pieces_regex(pieces: list[Expansion]) -> str:
+    """One regular expression for many atom sequences, shaped as a trie so that the regex
+    engine follows a single branch per letter instead of trying every term in turn."""
+    root: dict[str, Any] = {}
+    for piece in pieces:
+        node = root
+        for atom in piece:
+            node = node.setdefault(atom, {})
+        node[""] = {}
+    return _serialize(root)
+
+
+def _serialize(node: dict[str, Any]) -> str:
+    alternatives = []
+    for atom in sorted(key for key in node if key):
+        piece = ATOM_REGEX.get(atom) or re.escape(atom)
+        alternatives.append(piece + _serialize(node[atom]))
+    if "" in node:
+        alternatives.append(r"(?!\w)")  # a term ends at the end of a word
+    if len(alternatives) == 1:
+        return alternatives[0]
+    return "(?:" + "|".join(alternatives) + ")"

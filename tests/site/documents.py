@@ -5,11 +5,14 @@ Pure functions from values to UTF-8 bytes; the outlets decide what goes in them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape, quoteattr
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
@@ -59,15 +62,19 @@ def rss(
     items = list(items)
     parts = [
         XML_PROLOG,
-        '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" '
-        'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:atom="http://www.w3.org/2005/Atom">\n',
+        (
+            '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+            'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:atom="http://www.w3.org/2005/Atom">\n'
+        ),
         "<channel>\n",
         f"<title>{escape(title)}</title>\n<link>{escape(link)}</link>\n",
         f"<description>{escape(description)}</description>\n",
         f"<language>{escape(language)}</language>\n",
     ]
     if self_url:
-        parts.append(f'<atom:link href={quoteattr(self_url)} rel="self" type="application/rss+xml"/>\n')
+        parts.append(
+            f'<atom:link href={quoteattr(self_url)} rel="self" type="application/rss+xml"/>\n'
+        )
     if generator:
         parts.append(f"<generator>{escape(generator)}</generator>\n")
     if items:
@@ -85,7 +92,9 @@ def rss(
             parts.append(f"<category><![CDATA[{_cdata(item.category)}]]></category>\n")
         parts.append(f"<description><![CDATA[{_cdata(item.summary)}]]></description>\n")
         if item.content_html:
-            parts.append(f"<content:encoded><![CDATA[{_cdata(item.content_html)}]]></content:encoded>\n")
+            parts.append(
+                f"<content:encoded><![CDATA[{_cdata(item.content_html)}]]></content:encoded>\n"
+            )
         parts.append("</item>\n")
     parts.append("</channel>\n</rss>\n")
     return "".join(parts).encode("utf-8")

@@ -8,12 +8,14 @@ outlets and reads the server's request log. Standard library only: the server im
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote, unquote, urlsplit
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -172,9 +174,7 @@ class Manifest:
         return tuple(a for a in self.articles if a.storable and not a.is_recent(max_age_days))
 
     def never_stored(self, max_age_days: float = 14) -> tuple[FixtureArticle, ...]:
-        return tuple(
-            a for a in self.articles if not (a.storable and a.is_recent(max_age_days))
-        )
+        return tuple(a for a in self.articles if not (a.storable and a.is_recent(max_age_days)))
 
     def never_requested(self) -> tuple[FixtureArticle, ...]:
         """Entries robots.txt forbids: their path must not appear in the request log."""

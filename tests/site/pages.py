@@ -11,15 +11,17 @@ from __future__ import annotations
 import hashlib
 import html
 import tomllib
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from string import Template
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tests.site.manifest import FIXTURES, FixtureArticle
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -146,20 +148,23 @@ def ticker(lang: str) -> str:
     )
 
 
-def comments(lang: str, when: datetime) -> str:
+def comments(lang: str, published: datetime) -> str:
     """A comments section with the markup of common comment plugins."""
     f = furniture(lang)
-    items = "".join(
-        f'<li id="comment-{i}" class="comment"><article class="comment-body">'
-        f'<footer class="comment-meta"><b class="fn">{esc(author)}</b> '
-        f'<time datetime="{when.isoformat()}">{esc(human_date(when, lang))}</time></footer>'
-        f'<div class="comment-content"><p>{esc(text)}</p></div></article></li>'
-        for i, (author, text) in enumerate(f.comments, start=1)
-    )
+    items = []
+    for i, (author, text) in enumerate(f.comments, start=1):
+        when = published + timedelta(hours=i, minutes=13 * i)
+        items.append(
+            f'<li id="comment-{i}" class="comment"><article class="comment-body">'
+            f'<footer class="comment-meta"><b class="fn">{esc(author)}</b> '
+            f'<time datetime="{when.isoformat(timespec="seconds")}">'
+            f"{esc(human_date(when, lang))}</time></footer>"
+            f'<div class="comment-content"><p>{esc(text)}</p></div></article></li>'
+        )
     return (
         f'<section id="comments" class="comments-area"><h3 class="comments-title">'
         f"{esc(f.comments_title)} ({len(f.comments)})</h3>"
-        f'<ol class="comment-list">{items}</ol>'
+        f'<ol class="comment-list">{"".join(items)}</ol>'
         '<div id="respond" class="comment-respond"><form class="comment-form" method="post" '
         'action="/comment"><textarea name="comment" rows="4"></textarea>'
         '<button type="submit">OK</button></form></div></section>'
@@ -227,7 +232,7 @@ def article_main(style: Style, entry: Entry, body: str, now: datetime, **extra: 
         "section": entry.section,
         "section_label": esc(section_label(entry.section, a.lang)),
         "body": body,
-        "comments": comments(a.lang, now),
+        "comments": comments(a.lang, entry.published),
         "url_attr": esc(entry.url),
         "image": slug_id(a.id),
         "post_id": str(int(slug_id(a.id)[:6], 16)),

@@ -11,7 +11,10 @@ import hashlib
 import html
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 XML = "application/xml; charset=utf-8"
 RSS = "application/rss+xml; charset=utf-8"
