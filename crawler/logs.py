@@ -4,17 +4,37 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from pathlib import Path
+from pathlib import Path
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
+# Libraries whose INFO lines (Scrapy's middleware lists and stats dumps, Alembic's context) are
+# noise for a user; they show with -vv. Their own duplicates of our per-page warnings (size
+# limits, decompression) show only with -vv too: newswatch logs the same event with its source.
+NOISY = ("scrapy", "twisted", "trafilatura", "htmldate", "courlan", "alembic", "asyncio", "py.warnings")
+DUPLICATED = ("scrapy.core.downloader.handlers.http11", "scrapy.downloadermiddlewares.httpcompression")
+
+
+class _LibraryFilter(logging.Filter):
+    """A handler filter, not logger levels: Scrapy resets its loggers' levels when it starts."""
+
+    def __init__(self, verbosity: int) -> None:
+        super().__init__()
+        self.verbosity = verbosity
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.verbosity > 1:
+            return True
+        name = record.name
+        if name.startswith(DUPLICATED):
+            return record.levelno >= logging.ERROR
+        if name.startswith(NOISY):
+            return record.levelno >= logging.WARNING
+        return True
+
 
 def configure_logging(verbosity: int = 0, log_file: Path | None = None) -> None:
-    """-v shows each page (DEBUG) and Scrapy's own INFO lines; default is one line per feed/crawl."""
-    level = logging.DEBUG if verbosity > 0 else logging.INFO
+    """Default: one line per crawl, feed and match; -v adds each page (DEBUG); -vv the libraries."""
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file is not None:
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
@@ -24,12 +44,6 @@ def configure_logging(verbosity: int = 0, log_file: Path | None = None) -> None:
         root.removeHandler(handler)
     for handler in handlers:
         handler.setFormatter(formatter)
+        handler.addFilter(_LibraryFilter(verbosity))
         root.addHandler(handler)
-    root.setLevel(level)
-    # Scrapy's and the libraries' INFO chatter (middleware lists, stats dumps) only with -vv.
-    noisy = logging.INFO if verbosity > 1 else logging.WARNING
-    for name in ("scrapy", "twisted", "trafilatura", "htmldate", "courlan", "alembic", "asyncio"):
-        logging.getLogger(name).setLevel(noisy)
-    if verbosity < 2:
-        # One warning per skipped page is already logged by newswatch with its source.
-        logging.getLogger("scrapy.core.downloader.handlers.http11").setLevel(logging.ERROR)
+    root.setLevel(logging.DEBUG if verbosity > 0 else logging.INFO)

@@ -40,7 +40,8 @@ def run_crawl(config: Config, source_names: Sequence[str] = ()) -> RunView:
             abandoned = repository.close_abandoned_runs()
         if abandoned:
             logger.warning("%d earlier crawl(s) had been killed; marked as interrupted", abandoned)
-        process = CrawlerProcess(Settings(build_settings(config)), install_root_handler=False)
+        settings = Settings({**build_settings(config), "LOG_INSTALL_ROOT_HANDLER": False})
+        process = CrawlerProcess(settings)
         crawler = process.create_crawler(NewsSpider)
         process.crawl(crawler, source=",".join(source_names))
         process.start()

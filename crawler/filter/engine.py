@@ -242,9 +242,13 @@ class RuleEngine:
         gazetteers = {g.name: i for i, g in enumerate(rules.gazetteers)}
         self._reports: dict[tuple[int, int], str] = {}
         for owner, rule in enumerate([*rules.groups, *rules.exclusions]):
+            # "coopération" and "cooperation" fold alike: one term, counted once, shown as
+            # the first spelling in the rules.
+            first_spelling: dict[Expansion, int] = {}
             for term_index, term in enumerate(rule.terms):
                 reference = _REFERENCE.search(term)
                 atoms = term_atoms(term)
+                term_index = first_spelling.setdefault(atoms, term_index)
                 if reference is None:
                     self._use(atoms, "term", (owner, term_index))
                     continue

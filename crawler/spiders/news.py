@@ -271,9 +271,9 @@ class NewsSpider(scrapy.Spider):
         exc = failure.value
         if isinstance(exc, crawlstats.QuietSkip):
             return []  # already known, not modified, over the limit: not an error
-        if isinstance(exc, IgnoreRequest) and not str(exc):
-            crawlstats.inc(self.crawler, "newswatch/ignored")  # e.g. forbidden by robots.txt
-            logger.debug("Ignored %s", request.url)
+        if isinstance(exc, IgnoreRequest) and str(exc) in ("", "Forbidden by robots.txt"):
+            crawlstats.inc(self.crawler, "newswatch/robots_forbidden")
+            logger.debug("Forbidden by robots.txt: %s", request.url)
             return []
         if isinstance(exc, HttpError):
             status = exc.response.status
