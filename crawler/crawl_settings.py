@@ -25,6 +25,9 @@ def build_settings(config: Config) -> dict[str, Any]:
         "ROBOTSTXT_OBEY": crawl.obey_robots,
         "CONCURRENT_REQUESTS": 32,
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency_per_domain,
+        # Scrapy starts this many asyncio tasks for every response's output; an article page
+        # yields one item, so Scrapy's 100 cost more than the page (measured: 1/3 of the crawl).
+        "CONCURRENT_ITEMS": 4,
         "DOWNLOAD_DELAY": crawl.download_delay,
         "DOWNLOAD_DELAY_JITTER": 0.5,
         "AUTOTHROTTLE_ENABLED": crawl.autothrottle,

@@ -4,15 +4,30 @@ from __future__ import annotations
 
 import logging
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+if TYPE_CHECKING:
+    from pathlib import Path
+
+FORMAT = "%(asctime)s.%(msecs)03d %(levelname)s %(name)s: %(message)s"
 
 # Libraries whose INFO lines (Scrapy's middleware lists and stats dumps, Alembic's context) are
 # noise for a user; they show with -vv. Their own duplicates of our per-page warnings (size
 # limits, decompression) show only with -vv too: newswatch logs the same event with its source.
-NOISY = ("scrapy", "twisted", "trafilatura", "htmldate", "courlan", "alembic", "asyncio", "py.warnings")
-DUPLICATED = ("scrapy.core.downloader.handlers.http11", "scrapy.downloadermiddlewares.httpcompression")
+NOISY = (
+    "scrapy",
+    "twisted",
+    "trafilatura",
+    "htmldate",
+    "courlan",
+    "alembic",
+    "asyncio",
+    "py.warnings",
+)
+DUPLICATED = (
+    "scrapy.core.downloader.handlers.http11",
+    "scrapy.downloadermiddlewares.httpcompression",
+)
 
 
 class _LibraryFilter(logging.Filter):

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from scrapy import signals
 
@@ -23,13 +21,15 @@ from crawler.processing import (
     PageJob,
     ProcessedArticle,
     SkippedPage,
-    init_worker,
     process_page,
 )
-from storage.records import ArticleRecord, RunStats, SaveStatus
+from crawler.workers import WorkerPool, current_pool
+from storage.records import RunStats, SaveStatus
 from storage.repository import Repository
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from scrapy import Spider
     from scrapy.crawler import Crawler
 
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 RUN_ID_KEY = "newswatch/run_id"
+T = TypeVar("T")
 
 
 class ArticlePipeline:
@@ -46,8 +47,14 @@ class ArticlePipeline:
         self.config = config
         self.repository = Repository(config.database.url)
         self.cutoff = datetime.now(UTC) - timedelta(days=config.crawl.max_age_days)
-        self.workers = config.crawl.workers or os.cpu_count() or 1
-        self.pool: ProcessPoolExecutor | None = None
+        # The runner starts the pool before Scrapy so that it warms up meanwhile; under
+        # `scrapy crawl` the pipeline starts (and owns) its own.
+        shared = current_pool()
+        self.owns_pool = shared is None
+        self.pool: WorkerPool = shared or WorkerPool(config.crawl.workers, config.rules_path())
+        # One writer thread: the reactor keeps fetching while a row is committed, and writes
+        # stay in order (SQLite takes one writer at a time anyway).
+        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newswatch-writer")
         self.run_id: int | None = None
 
     @classmethod
@@ -63,22 +70,13 @@ class ArticlePipeline:
         self.run_id = self.repository.start_run(names)
         assert self.crawler.stats is not None
         self.crawler.stats.set_value(RUN_ID_KEY, self.run_id)
-        self.pool = self._start_pool()
+        self.pool.start()
         logger.info("Crawl run %d started: %d sources", self.run_id, len(names))
 
-    def _start_pool(self) -> ProcessPoolExecutor:
-        # "spawn": the parent runs a Twisted reactor and threads; forking it is not safe.
-        return ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=init_worker,
-            initargs=(str(self.config.rules_path()),),
-        )
-
     def close_spider(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
+        if self.owns_pool:
+            self.pool.shutdown()
+        self.writer.shutdown(wait=True)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.run_id is None:
@@ -103,13 +101,15 @@ class ArticlePipeline:
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, PageFailure):
-            self._skip(item.url, item.source, item.reason)
+            await self._skip(item.url, item.source, item.reason)
         elif isinstance(item, ArticlePage):
             await self._process_page(item)
         return item
 
     async def _process_page(self, page: ArticlePage) -> None:
         job = PageJob(
+            source=page.source,
+            run_id=self.run_id,
             url=page.url,
             response_url=page.response_url,
             body=page.body,
@@ -127,53 +127,41 @@ class ArticlePipeline:
             )
             return
         if isinstance(result, SkippedPage):
-            self._skip(page.url, page.source, result.reason)
+            await self._skip(page.url, page.source, result.reason)
             return
-        if result.published_at is not None and result.published_at < self.cutoff:
-            self._skip(page.url, page.source, f"published {result.published_at:%Y-%m-%d}, too old")
+        published = result.record.published_at
+        if published is not None and published < self.cutoff:
+            await self._skip(page.url, page.source, f"published {published:%Y-%m-%d}, too old")
             return
-        self._save(page, result)
+        await self._save(result)
 
     async def _run_in_worker(self, job: PageJob) -> ProcessedArticle | SkippedPage:
-        assert self.pool is not None
         try:
-            return await asyncio.wrap_future(self.pool.submit(process_page, job))
+            return await asyncio.wrap_future(self.pool.executor.submit(process_page, job))
         except BrokenProcessPool:
             # A worker died (out of memory, killed): start a fresh pool and try this page once more.
             logger.warning("An extraction worker died; restarting the pool")
-            self.pool.shutdown(wait=False, cancel_futures=True)
-            self.pool = self._start_pool()
-            return await asyncio.wrap_future(self.pool.submit(process_page, job))
+            self.pool.restart()
+            return await asyncio.wrap_future(self.pool.executor.submit(process_page, job))
 
-    def _save(self, page: ArticlePage, article: ProcessedArticle) -> None:
-        record = ArticleRecord(
-            source=page.source,
-            url=article.url,
-            fetched_url=page.url,
-            title=article.title,
-            text=article.text,
-            published_at=article.published_at,
-            author=article.author,
-            language=article.language,
-            score=article.score,
-            matched=article.matched,
-            explanation=article.explanation,
-            html=article.html,
-            run_id=self.run_id,
-        )
-        outcome = self.repository.save_article(record)
+    async def _save(self, article: ProcessedArticle) -> None:
+        record = article.record
+        outcome = await self._write(self.repository.save_prepared, article.prepared)
         crawlstats.inc(self.crawler, "newswatch/articles_extracted")
-        if article.matched:
+        if record.matched:
             crawlstats.inc(self.crawler, "newswatch/matches")
         if outcome.status is not SaveStatus.NEW:
             crawlstats.inc(self.crawler, "newswatch/duplicates")
-            logger.debug("Duplicate (%s): %s", outcome.status.value, page.url)
+            logger.debug("Duplicate (%s): %s", outcome.status.value, record.fetched_url)
             return
         if outcome.new_match:
             crawlstats.inc(self.crawler, "newswatch/new_matches")
-            logger.info("Match (score %.1f): %s — %s", article.score, article.title, article.url)
+            logger.info("Match (score %.1f): %s — %s", record.score, record.title, record.url)
 
-    def _skip(self, url: str, source: str, reason: str) -> None:
+    async def _skip(self, url: str, source: str, reason: str) -> None:
         crawlstats.inc(self.crawler, "newswatch/skipped")
         logger.debug("Skipped %s: %s", url, reason)
-        self.repository.record_skipped(url, source, reason, self.run_id)
+        await self._write(self.repository.record_skipped, url, source, reason, self.run_id)
+
+    async def _write(self, method: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.writer, method, *args)

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from crawler.encoding import clean_text, decode_html
 from crawler.errors import ExtractionError
 from crawler.extract import build_extractor, extract_article
 from crawler.filter import MatchResult, RuleEngine
 from crawler.urls import allowed_sites, canonicalize_url, is_same_site
+from storage.errors import StorageError
+from storage.records import ArticleRecord
+from storage.rows import PreparedArticle, prepare_article
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -24,6 +27,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class PageJob:
+    source: str
+    run_id: int | None
     url: str  # canonical URL that was requested
     response_url: str  # canonical URL after redirects
     body: bytes
@@ -35,16 +40,13 @@ class PageJob:
 
 @dataclass(frozen=True, slots=True)
 class ProcessedArticle:
-    url: str  # the URL to store: the page's rel=canonical when it is on the same site
-    title: str
-    text: str
-    published_at: datetime | None
-    author: str | None
-    language: str | None
-    score: float
-    matched: bool
-    explanation: dict[str, Any]
-    html: str | None  # kept only for matched articles
+    """An extracted, filtered article with its storage row already prepared (hash, compression)."""
+
+    prepared: PreparedArticle
+
+    @property
+    def record(self) -> ArticleRecord:
+        return self.prepared.record
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,10 @@ class _Worker:
 def init_worker(rules_path: str) -> None:
     _Worker.extractor = build_extractor()
     _Worker.engine = RuleEngine.from_path(Path(rules_path))
+
+
+def ready() -> None:
+    """A no-op task: once it returns, the worker has imported everything and built its state."""
 
 
 def process_page(job: PageJob) -> ProcessedArticle | SkippedPage:
@@ -83,8 +89,10 @@ def process_page(job: PageJob) -> ProcessedArticle | SkippedPage:
     result = decide(_Worker.engine, title, text, article.language)
     explanation = result.to_dict()
     explanation["rules"] = _Worker.engine.rules_digest
-    return ProcessedArticle(
+    record = ArticleRecord(
+        source=job.source,
         url=_stored_url(job, article.canonical_url),
+        fetched_url=job.url,
         title=title,
         text=text,
         published_at=article.published_at or job.hint_published,
@@ -94,7 +102,12 @@ def process_page(job: PageJob) -> ProcessedArticle | SkippedPage:
         matched=result.matched,
         explanation=explanation,
         html=clean_text(page.text) if result.matched else None,
+        run_id=job.run_id,
     )
+    try:
+        return ProcessedArticle(prepare_article(record))
+    except StorageError as exc:  # e.g. no words left once cleaned
+        return SkippedPage(f"not storable: {exc}")
 
 
 def _stored_url(job: PageJob, declared: str | None) -> str:

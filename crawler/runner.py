@@ -12,6 +12,7 @@ from crawler.crawl_settings import build_settings
 from crawler.filter import RuleEngine
 from crawler.pipelines import RUN_ID_KEY
 from crawler.spiders.news import NewsSpider
+from crawler.workers import WorkerPool, shared_pool
 from storage.errors import StorageError
 from storage.locks import crawl_lock
 from storage.repository import Repository
@@ -35,12 +36,18 @@ def check_before_crawl(config: Config, source_names: Sequence[str]) -> None:
 def run_crawl(config: Config, source_names: Sequence[str] = ()) -> RunView:
     """Crawl the chosen sources (all by default) once, in this process, and return the run."""
     check_before_crawl(config, source_names)
-    with crawl_lock(config.database.url):
+    pool = WorkerPool(config.crawl.workers, config.rules_path())
+    with crawl_lock(config.database.url), shared_pool(pool):
         with Repository(config.database.url) as repository:
             abandoned = repository.close_abandoned_runs()
         if abandoned:
             logger.warning("%d earlier crawl(s) had been killed; marked as interrupted", abandoned)
-        settings = Settings({**build_settings(config), "LOG_INSTALL_ROOT_HANDLER": False})
+        settings = Settings(
+            {
+                **build_settings(config),
+                "LOG_INSTALL_ROOT_HANDLER": False,
+            }
+        )
         process = CrawlerProcess(settings)
         crawler = process.create_crawler(NewsSpider)
         process.crawl(crawler, source=",".join(source_names))

@@ -65,7 +65,12 @@ def normalize_text(text: str) -> str:
 
 def content_hash(text: str) -> str:
     """The SHA-256 hex digest of the normalised text: equal for trivially edited copies."""
-    return hashlib.sha256(normalize_text(text).encode("utf-8")).hexdigest()
+    return hash_normalized(normalize_text(text))
+
+
+def hash_normalized(normalized: str) -> str:
+    """`content_hash` of a text already passed through `normalize_text`."""
+    return hashlib.sha256(normalized.encode("utf-8")).hexdigest()
 
 
 def insert_ignoring_duplicates(dialect_name: str, table: Table) -> Insert:

@@ -39,6 +39,7 @@ from storage.records import (
     SaveOutcome,
     SaveStatus,
 )
+from storage.rows import PreparedArticle, prepare_article
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -228,10 +229,11 @@ class Repository:
         Text fields are cleaned first: NUL characters are removed (PostgreSQL refuses them) and
         unpaired surrogates replaced. HTML is kept, compressed, for matched articles only.
         """
-        urls = list(
-            dict.fromkeys([rows.checked_url(record.url), rows.checked_url(record.fetched_url)])
-        )
-        values = rows.article_values(record)
+        return self.save_prepared(prepare_article(record))
+
+    def save_prepared(self, prepared: PreparedArticle) -> SaveOutcome:
+        """`save_article` for an article already prepared by `prepare_article` (in a worker)."""
+        record, urls, values = prepared.record, prepared.urls, prepared.values
         return self._transact(lambda s: self._save_article(s, record, urls, values))
 
     def _save_article(

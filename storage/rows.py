@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 import zlib
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from storage.dedupe import content_hash, normalize_text
+from storage.dedupe import hash_normalized, normalize_text
 from storage.errors import StorageError
 from storage.models import RUN_STATUSES, URL_LENGTH, utcnow
 from storage.records import ArticleRecord, MatchView, RunStats, RunView
@@ -24,10 +25,30 @@ MAX_ERROR_SAMPLES = 50
 MAX_SHORT_TEXT = 1000  # characters of a skip reason or an error sample
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedArticle:
+    """An article's row values, computed without the database (hash, cleaning, compression).
+
+    Built by `prepare_article`, possibly in another process: the costly part of saving is then
+    off the process that writes to the database.
+    """
+
+    record: ArticleRecord  # without its HTML, which is in `values["html_gz"]`
+    urls: list[str]  # canonical URL first, then the fetched URL if it differs
+    values: dict[str, Any]
+
+
+def prepare_article(record: ArticleRecord) -> PreparedArticle:
+    urls = list(dict.fromkeys([checked_url(record.url), checked_url(record.fetched_url)]))
+    values = article_values(record)
+    return PreparedArticle(replace(record, html=None), urls, values)
+
+
 def article_values(record: ArticleRecord) -> dict[str, Any]:
     """The columns of a new article (all but its source), cleaned and with the text's hash."""
     text = clean(record.text)
-    if not normalize_text(text):
+    normalized = normalize_text(text)
+    if not normalized:
         raise StorageError(f"Article {record.url} has no words in its text; it was not stored")
     if not math.isfinite(record.score):
         raise ValueError(f"Article {record.url} has a non-finite score {record.score!r}")
@@ -36,7 +57,7 @@ def article_values(record: ArticleRecord) -> dict[str, Any]:
         "url": record.url,
         "title": clean(record.title),
         "text": text,
-        "content_hash": content_hash(text),
+        "content_hash": hash_normalized(normalized),
         "published_at": record.published_at,
         "first_seen_at": utcnow(),
         "language": clean_optional(record.language),

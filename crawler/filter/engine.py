@@ -1,10 +1,10 @@
 """The rule engine: one scan of the folded title and text, then a scored, explained decision.
 
-All terms, place names and the fixed parts of terms like "État de <us_states>" are compiled into
-a single trie-shaped regular expression that reports, at every word start, the longest piece
-found there: an article costs one pass of the regex engine whatever the number of terms. Each
-distinct hit string is attributed to its pieces once and cached. Loading rules is left to
-`crawler.filter.rules`, folding and term patterns to `crawler.filter.normalize`.
+Terms, place names and the fixed parts of terms like "État de <us_states>" are compiled into one
+trie-shaped regular expression that reports, at every word start, the longest piece found there:
+an article costs one pass of the regex engine whatever the number of terms. What a hit string
+means is worked out once and cached. Loading rules is left to `crawler.filter.rules`, folding and
+term patterns to `crawler.filter.normalize`.
 """
 
 from __future__ import annotations
@@ -29,16 +29,27 @@ from crawler.filter.normalize import (
     split_template,
     term_atoms,
 )
-from crawler.filter.rules import RuleSet, TierRule, load_rules_file, parse_rules
+from crawler.filter.rules import (
+    ExclusionRule,
+    GroupRule,
+    RuleSet,
+    TierRule,
+    load_rules_file,
+    parse_rules,
+)
 
 logger = logging.getLogger(__name__)
 
-_ARABIC_BUCKET = "\u0600"  # attribution index key for pieces that start with an Arabic prefix
-_CACHE_LIMIT = 50_000  # distinct hit strings; news vocabulary stays well below this
+_ARABIC_BUCKET = "\u0600"  # index key for pieces that start with an optional Arabic prefix
+_CACHE_LIMIT = 50_000  # distinct hit strings; the vocabulary of the news stays well below this
 _REFERENCE = re.compile(r"<([^<>]*)>")
-_TITLE, _LEAD = 0, 1  # indexes into the zone weights (title, lead, rest of the text)
-# A matched term: (owner, term index, place); owner indexes groups, then exclusions.
+# A term found: (owner, term index, place or None); owners are the groups, then the exclusions.
 Label = tuple[int, int, str | None]
+_Place = tuple[int, int, str, bool]  # gazetteer, length, place name, counts alone
+_Part = tuple[int, int]  # template, length: the fixed text before or after a place name
+# What a hit string means: plain terms, then (place names, template prefixes, suffixes) if any.
+_Extras = tuple[tuple[_Place, ...], tuple[_Part, ...], tuple[_Part, ...]]
+_Hit = tuple[tuple[Label, ...], _Extras | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +62,8 @@ class MatchResult:
     groups: dict[str, list[str]]
     excluded: list[str]
     tier: str | None = None
-    regions: list[str] = field(default_factory=list)
-    partners: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)  # Moroccan regions, as in the gazetteer
+    partners: list[str] = field(default_factory=list)  # foreign regions, states and cities
     group_scores: dict[str, float] = field(default_factory=dict)
     penalties: dict[str, float] = field(default_factory=dict)
     reason: str = ""
@@ -66,20 +77,21 @@ class MatchResult:
 class _Template:
     """A term with a <gazetteer> reference, such as "État de <us_states>"."""
 
-    owner: int  # index into groups, then exclusions
+    owner: int
     term_index: int
     gazetteer: int
     has_prefix: bool
     has_suffix: bool
 
 
-# What a hit string means beyond plain terms: place names (gazetteer, length, place, alone)
-# and the fixed parts of templates before and after a place name (template, length).
-_Extras = tuple[
-    tuple[tuple[int, int, str, bool], ...], tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]
-]
-# The cache's values: the plain terms a hit string stands for, and its extras if any.
-_Hit = tuple[tuple[Label, ...], _Extras | None]
+@dataclass(slots=True)
+class _Uses:
+    """What one compiled piece stands for (one piece may serve several terms)."""
+
+    terms: list[tuple[int, int]] = field(default_factory=list)  # (owner, term index)
+    places: list[tuple[int, str, bool]] = field(default_factory=list)  # gazetteer, name, alone
+    prefixes: list[int] = field(default_factory=list)  # templates
+    suffixes: list[int] = field(default_factory=list)
 
 
 class RuleEngine:
@@ -88,20 +100,27 @@ class RuleEngine:
     def __init__(self, rules: RuleSet) -> None:
         self.rules = rules
         self.rules_digest = _digest(rules)
+        self._owners: list[GroupRule | ExclusionRule] = [*rules.groups, *rules.exclusions]
         self._pieces: dict[Expansion, int] = {}
-        self._uses: list[list[tuple[str, Any]]] = []
+        self._uses: list[_Uses] = []
         self._templates: list[_Template] = []
-        self._bare: dict[int, list[tuple[int, int]]] = {}  # gazetteer -> (owner, term index)
+        self._bare: dict[int, list[tuple[int, int]]] = {}  # gazetteer -> terms "<name>"
+        self._reports: dict[tuple[int, int], str] = {}  # term -> "regions" / "partners"
         self._compile()
-        pieces = list(self._pieces)
-        self._scan = re.compile(r"[ \n](?=(" + pieces_regex(pieces) + "))")
-        self._piece_regex: list[re.Pattern[str] | None] = [None] * len(pieces)
+        self._piece_list = list(self._pieces)
+        self._scan = re.compile(r"[ \n](?=(" + pieces_regex(self._piece_list) + "))")
+        self._piece_regex: list[re.Pattern[str] | None] = [None] * len(self._piece_list)
         self._by_first_char: dict[str, list[int]] = {}
-        for piece, index in self._pieces.items():
+        for index, piece in enumerate(self._piece_list):
             self._by_first_char.setdefault(_first_key(piece), []).append(index)
         self._cache: dict[str, _Hit] = {}
+        self._group_index = {g.name: i for i, g in enumerate(rules.groups)}
+        self._wheres = [owner.where for owner in self._owners]
         logger.debug(
-            "Compiled %d pieces from %s (digest %s)", len(pieces), rules.source, self.rules_digest
+            "Compiled %d pieces from %s (digest %s)",
+            len(self._piece_list),
+            rules.source,
+            self.rules_digest,
         )
 
     @classmethod
@@ -118,7 +137,7 @@ class RuleEngine:
     def evaluate(self, title: str, text: str, language: str | None = None) -> MatchResult:
         """Score one article. `language` is accepted for rules that may use it later."""
         folded_title = normalize_text(title) if title else ""
-        # Words start after a space or a line break once folded, so the scan looks for those.
+        # Once folded, every word starts after a space or a line break: the scan looks there.
         folded = f"\n{folded_title}\n{normalize_text(text) if text else ''}"
         starts: dict[str, list[int]] = {}
         for match in self._scan.finditer(folded):
@@ -130,101 +149,89 @@ class RuleEngine:
         found: dict[Label, list[int]] = {}
         extras: list[tuple[int, _Extras]] = []
         merged: set[Label] = set()
-        get = self._cache.get
+        names = False  # without a place name, no template can match
         for hit, positions in starts.items():
-            labels, extra = get(hit) or self._attribute(hit)
+            labels, extra = self._cache.get(hit) or self._attribute(hit)
             for label in labels:
-                if label in found:
-                    found[label] = [*found[label], *positions]  # never extend a shared list
+                if label in found:  # "coopération" and "coopérer" both feed "coopér*"
+                    found[label] = [*found[label], *positions]
                     merged.add(label)
                 else:
                     found[label] = positions
             if extra is not None:
                 extras.extend((start, extra) for start in positions)
-        for label in merged:  # "coopération" and "coopérer" both feed "coopér*"
-            found[label] = sorted(found[label])
-        if extras:
-            extras.sort(key=_first)
+                names = names or bool(extra[0])
+        for label in merged:
+            found[label].sort()
+        if names:
+            extras.sort(key=_position)
             self._assemble(folded, found, extras)
-        title_end = len(folded_title) + 1
-        return _Decision(self.rules, found, folded, title_end, self._reports).result()
+        return _Decision(self, found, folded, len(folded_title) + 1).result()
 
     def _assemble(
         self, folded: str, found: dict[Label, list[int]], extras: list[tuple[int, _Extras]]
     ) -> None:
-        """Turn place names into term matches: alone ("<us_states>") or next to the fixed
-        parts of a template ("État de" + "Virginie"). The longest name found wins."""
-        # In text order, and longest first at one position (see `_attribute`).
-        places = [
-            (gazetteer, start, start + length, place, alone)
-            for start, (names, _, _) in extras
-            for gazetteer, length, place, alone in names
-        ]
+        """Turn place names into terms: alone ("<us_states>") or next to the fixed parts of a
+        template ("État de" + "Virginie"). At one position the longest name wins."""
         by_start: dict[tuple[int, int], tuple[int, str]] = {}
         by_end: dict[tuple[int, int], tuple[int, str]] = {}
-        reach: dict[int, int] = {}  # gazetteer -> end of the last name kept
-        for gazetteer, start, end, place, alone in places:
-            by_start.setdefault((gazetteer, start), (end, place))
-            by_end.setdefault((gazetteer, end), (start, place))
-            if end <= reach.get(gazetteer, -1):
-                continue  # "Virginia" inside "West Virginia"
-            reach[gazetteer] = end
-            if alone:
-                for owner, term_index in self._bare.get(gazetteer, ()):
-                    found.setdefault((owner, term_index, place), []).append(start)
-        suffixes = {
-            (template, start): start + length
-            for start, (_, _, after) in extras
-            for template, length in after
-        }
+        reach: dict[int, int] = {}  # gazetteer -> end of the last name counted alone
+        suffixes: dict[tuple[int, int], int] = {}
+        for start, (names, _, after) in extras:
+            for gazetteer, length, place, alone in names:  # longest first
+                end = start + length
+                by_start.setdefault((gazetteer, start), (end, place))
+                by_end.setdefault((gazetteer, end), (start, place))
+                if end <= reach.get(gazetteer, -1):
+                    continue  # "Virginia" inside "West Virginia"
+                reach[gazetteer] = end
+                if alone:
+                    for owner, term_index in self._bare.get(gazetteer, ()):
+                        found.setdefault((owner, term_index, place), []).append(start)
+            for template_index, length in after:
+                suffixes[template_index, start] = start + length
         for start, (_, before, _) in extras:
             for template_index, length in before:
                 template = self._templates[template_index]
-                name = by_start.get((template.gazetteer, _skip_spaces(folded, start + length)))
-                if name is None:
+                name = by_start.get((template.gazetteer, _next_word(folded, start + length)))
+                if name is None or (
+                    template.has_suffix
+                    and (template_index, _next_word(folded, name[0])) not in suffixes
+                ):
                     continue
-                if template.has_suffix:
-                    if (template_index, _skip_spaces(folded, name[0])) not in suffixes:
-                        continue
                 label = (template.owner, template.term_index, name[1])
                 found.setdefault(label, []).append(start)
         for template_index, start in suffixes:
             template = self._templates[template_index]
-            if template.has_prefix:
-                continue
             end = start
             while end > 0 and folded[end - 1] == " ":
                 end -= 1
-            name_start = by_end.get((template.gazetteer, end)) if end < start else None
-            if name_start is not None:
+            name_start = by_end.get((template.gazetteer, end))
+            if not template.has_prefix and end < start and name_start is not None:
                 label = (template.owner, template.term_index, name_start[1])
                 found.setdefault(label, []).append(name_start[0])
 
     def _attribute(self, hit: str) -> _Hit:
-        """All pieces that match at the start of a hit string (shorter ones included)."""
+        """What a hit string stands for: every piece that matches at its start."""
         candidates = self._by_first_char.get(hit[0], [])
         if is_arabic(hit[0]):
             candidates = candidates + self._by_first_char.get(_ARABIC_BUCKET, [])
         labels: list[Label] = []
-        places: list[tuple[int, int, str, bool]] = []
-        prefixes: list[tuple[int, int]] = []
-        suffixes: list[tuple[int, int]] = []
+        places: list[_Place] = []
+        prefixes: list[_Part] = []
+        suffixes: list[_Part] = []
         for index in candidates:
             match = self._regex(index).match(hit)
             if match is None:
                 continue
-            for kind, use in self._uses[index]:
-                if kind == "term":
-                    labels.append((*use, None))
-                elif kind == "place":
-                    places.append((use[0], match.end(), use[1], use[2]))
-                elif kind == "prefix":
-                    prefixes.append((use, match.end()))
-                else:
-                    suffixes.append((use, match.end()))
+            uses, length = self._uses[index], match.end()
+            labels.extend((owner, term_index, None) for owner, term_index in uses.terms)
+            places.extend((g, length, name, alone) for g, name, alone in uses.places)
+            prefixes.extend((template, length) for template in uses.prefixes)
+            suffixes.extend((template, length) for template in uses.suffixes)
+        places.sort(key=lambda name: -name[1])
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
-        places.sort(key=lambda name: -name[1])
         extras = (tuple(places), tuple(prefixes), tuple(suffixes))
         result: _Hit = (tuple(labels), extras if any(extras) else None)
         self._cache[hit] = result
@@ -233,28 +240,27 @@ class RuleEngine:
     def _regex(self, index: int) -> re.Pattern[str]:
         pattern = self._piece_regex[index]
         if pattern is None:
-            piece = list(self._pieces)[index]
-            pattern = self._piece_regex[index] = re.compile(pieces_regex([piece]))
+            pattern = re.compile(pieces_regex([self._piece_list[index]]))
+            self._piece_regex[index] = pattern
         return pattern
 
     def _compile(self) -> None:
-        rules = self.rules
-        gazetteers = {g.name: i for i, g in enumerate(rules.gazetteers)}
-        self._reports: dict[tuple[int, int], str] = {}
-        for owner, rule in enumerate([*rules.groups, *rules.exclusions]):
+        """Split every term into pieces: plain terms, template parts and place names."""
+        gazetteers = {g.name: i for i, g in enumerate(self.rules.gazetteers)}
+        for owner, rule in enumerate(self._owners):
             # "coopération" and "cooperation" fold alike: one term, counted once, shown as
-            # the first spelling in the rules.
+            # its first spelling in the rules.
             first_spelling: dict[Expansion, int] = {}
-            for term_index, term in enumerate(rule.terms):
-                reference = _REFERENCE.search(term)
+            for index, term in enumerate(rule.terms):
                 atoms = term_atoms(term)
-                term_index = first_spelling.setdefault(atoms, term_index)
+                term_index = first_spelling.setdefault(atoms, index)
+                reference = _REFERENCE.search(term)
                 if reference is None:
-                    self._use(atoms, "term", (owner, term_index))
+                    self._use(atoms).terms.append((owner, term_index))
                     continue
                 gazetteer = gazetteers[reference.group(1)]
-                reports = rules.gazetteers[gazetteer].reports
-                if reports and owner < len(rules.groups):
+                reports = self.rules.gazetteers[gazetteer].reports
+                if reports and owner < len(self.rules.groups):
                     self._reports[owner, term_index] = reports
                 if atoms == (REF,):
                     self._bare.setdefault(gazetteer, []).append((owner, term_index))
@@ -265,106 +271,57 @@ class RuleEngine:
                     _Template(owner, term_index, gazetteer, bool(prefix), bool(suffix))
                 )
                 if prefix:
-                    self._use(prefix, "prefix", template)
+                    self._use(prefix).prefixes.append(template)
                 if suffix:
-                    self._use(suffix, "suffix", template)
+                    self._use(suffix).suffixes.append(template)
         used = {t.gazetteer for t in self._templates} | set(self._bare)
         for gazetteer in sorted(used):
-            for place in rules.gazetteers[gazetteer].places:
+            for place in self.rules.gazetteers[gazetteer].places:
                 for spelling in place.spellings:
-                    atoms = term_atoms(spelling.text)
-                    self._use(atoms, "place", (gazetteer, place.name, spelling.alone))
+                    uses = self._use(term_atoms(spelling.text))
+                    uses.places.append((gazetteer, place.name, spelling.alone))
 
-    def _use(self, atoms: Expansion, kind: str, use: Any) -> None:
+    def _use(self, atoms: Expansion) -> _Uses:
         index = self._pieces.setdefault(atoms, len(self._pieces))
         if index == len(self._uses):
-            self._uses.append([])
-        if (kind, use) not in self._uses[index]:
-            self._uses[index].append((kind, use))
-
-
-def _first(item: tuple[int, _Extras]) -> int:
-    return item[0]
-
-
-def _skip_spaces(folded: str, position: int) -> int:
-    end = position
-    while end < len(folded) and folded[end] == " ":
-        end += 1
-    return end if end > position else -1
-
-
-def _first_key(piece: Expansion) -> str:
-    first = piece[0]
-    if first in ATOM_REGEX:
-        return _ARABIC_BUCKET if first != WILD else ""
-    return first
-
-
-def _digest(rules: RuleSet) -> str:
-    """A short hash of everything that can change a decision (not comments or layout)."""
-    content = {
-        "settings": asdict(rules.settings),
-        "gazetteers": [asdict(g) for g in rules.gazetteers],
-        "groups": [asdict(g) for g in rules.groups],
-        "exclusions": [asdict(e) for e in rules.exclusions],
-        "tiers": [asdict(t) for t in rules.tiers],
-    }
-    blob = json.dumps(content, ensure_ascii=False, sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:12]
-
-
+            self._uses.append(_Uses())
+        return self._uses[index]
 
 
 class _Decision:
     """Turns the positions of the terms found into group scores, a tier and an explanation."""
 
     def __init__(
-        self,
-        rules: RuleSet,
-        found: dict[Label, list[int]],
-        folded: str,
-        title_end: int,
-        reports: dict[tuple[int, int], str],
+        self, engine: RuleEngine, found: dict[Label, list[int]], folded: str, title_end: int
     ) -> None:
+        rules = engine.rules
+        settings = rules.settings
         self.rules = rules
         self.folded = folded
-        self.title_end = title_end
-        self.lead_end = title_end + 1 + rules.settings.lead_chars
-        settings = rules.settings
-        zone_weight = (settings.title_weight, settings.lead_weight, 1.0)
-        owners = [*rules.groups, *rules.exclusions]
-        self.positions: list[list[int]] = [[] for _ in owners]
-        self.labels: list[dict[Label, float]] = [{} for _ in owners]
+        lead_end = title_end + 1 + settings.lead_chars
+        wheres = engine._wheres
+        self.positions: list[list[int]] = [[] for _ in wheres]
+        self.labels: list[dict[Label, float]] = [{} for _ in wheres]
         places: dict[str, dict[str, int]] = {"regions": {}, "partners": {}}
-        title_end, lead_end = self.title_end, self.lead_end
-        for label, positions in found.items():
+        for label, all_positions in found.items():
             owner = label[0]
-            where = owners[owner].where
-            # Positions are in text order: the scan and the assembly both go left to right.
-            if where == "title":
-                positions = positions[: bisect_left(positions, title_end)]
-            elif where == "lead":
-                positions = positions[: bisect_left(positions, lead_end)]
-            elif where == "text":
-                positions = positions[bisect_left(positions, title_end) :]
+            positions = _keep(all_positions, wheres[owner], title_end, lead_end)
             if not positions:
                 continue
             self.positions[owner].extend(positions)
-            first, last = positions[0], positions[-1]
-            weight = 1.0 if last >= lead_end else 0.0
-            if first < title_end:
-                weight = max(weight, zone_weight[_TITLE])
-            if first < lead_end and bisect_left(positions, title_end) < len(positions):
-                if positions[bisect_left(positions, title_end)] < lead_end:
-                    weight = max(weight, zone_weight[_LEAD])
-            self.labels[owner][label] = weight
-            kind = reports.get(label[:2]) if label[2] else None
-            if kind and label[2]:
-                seen = places[kind]
-                seen[label[2]] = min(first, seen.get(label[2], len(folded)))
+            if positions[0] >= lead_end:  # the common case: only in the body
+                self.labels[owner][label] = 1.0
+            else:
+                self.labels[owner][label] = _zone_weight(
+                    positions, title_end, lead_end, settings.title_weight, settings.lead_weight
+                )
+            if label[2] is not None:
+                kind = engine._reports.get(label[:2])
+                if kind:
+                    seen = places[kind]
+                    seen[label[2]] = min(positions[0], seen.get(label[2], len(folded)))
         self.places = {kind: sorted(seen, key=seen.__getitem__) for kind, seen in places.items()}
-        self.group_index = {g.name: i for i, g in enumerate(rules.groups)}
+        self.group_index = engine._group_index
 
     def result(self) -> MatchResult:
         rules = self.rules
@@ -372,18 +329,16 @@ class _Decision:
         group_scores: dict[str, float] = {}
         for index, group in enumerate(rules.groups):
             if self.labels[index]:
-                terms = sorted({label[1] for label in self.labels[index]})
-                groups[group.name] = [group.terms[i] for i in terms]
+                groups[group.name] = [group.terms[i] for i in self._term_indexes(index)]
                 best = sorted(self.labels[index].values(), reverse=True)[: group.max_terms]
                 group_scores[group.name] = round(group.weight * sum(best), 2)
         excluded: list[str] = []
         penalties: dict[str, float] = {}
         for offset, exclusion in enumerate(rules.exclusions):
-            labels = self.labels[len(rules.groups) + offset]
-            if labels:
+            owner = len(rules.groups) + offset
+            if self.labels[owner]:
                 penalties[exclusion.name] = exclusion.penalty
-                terms = sorted({label[1] for label in labels})
-                excluded.extend(exclusion.terms[i] for i in terms)
+                excluded.extend(exclusion.terms[i] for i in self._term_indexes(owner))
         score = round(sum(group_scores.values()) - sum(penalties.values()), 2)
         threshold = rules.settings.threshold
         tier, reason = self._tier(score, threshold)
@@ -400,6 +355,9 @@ class _Decision:
             penalties=penalties,
             reason=reason,
         )
+
+    def _term_indexes(self, owner: int) -> list[int]:
+        return sorted({label[1] for label in self.labels[owner]})
 
     def _tier(self, score: float, threshold: float) -> tuple[str | None, str]:
         if not self.rules.tiers:
@@ -444,3 +402,61 @@ class _Decision:
                 if words <= within:
                     return True
         return False
+
+
+def _keep(positions: list[int], where: str, title_end: int, lead_end: int) -> list[int]:
+    """The positions inside the part of the article a group or exclusion looks at."""
+    if where == "anywhere":
+        return positions
+    if where == "title":
+        return positions[: bisect_left(positions, title_end)]
+    if where == "lead":
+        return positions[: bisect_left(positions, lead_end)]
+    return positions[bisect_left(positions, title_end) :]
+
+
+def _zone_weight(
+    positions: list[int], title_end: int, lead_end: int, title_weight: float, lead_weight: float
+) -> float:
+    """The best multiplier among the zones a term occurs in: title, lead or rest of the text."""
+    weights = []
+    if positions[0] < title_end:
+        weights.append(title_weight)
+    in_text = bisect_left(positions, title_end)
+    if in_text < len(positions) and positions[in_text] < lead_end:
+        weights.append(lead_weight)
+    if positions[-1] >= lead_end:
+        weights.append(1.0)
+    return max(weights)
+
+
+def _position(item: tuple[int, _Extras]) -> int:
+    return item[0]
+
+
+def _next_word(folded: str, position: int) -> int:
+    """Where the next word starts if only spaces follow `position`, else -1."""
+    end = position
+    while end < len(folded) and folded[end] == " ":
+        end += 1
+    return end if end > position else -1
+
+
+def _first_key(piece: Expansion) -> str:
+    first = piece[0]
+    if first in ATOM_REGEX:
+        return _ARABIC_BUCKET if first != WILD else ""
+    return first
+
+
+def _digest(rules: RuleSet) -> str:
+    """A short hash of everything that can change a decision (not comments or layout)."""
+    content = {
+        "settings": asdict(rules.settings),
+        "gazetteers": [asdict(g) for g in rules.gazetteers],
+        "groups": [asdict(g) for g in rules.groups],
+        "exclusions": [asdict(e) for e in rules.exclusions],
+        "tiers": [asdict(t) for t in rules.tiers],
+    }
+    blob = json.dumps(content, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]

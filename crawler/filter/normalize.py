@@ -171,7 +171,6 @@ WILD = "\x00wild"  # "coopér*": the rest of the word
 DE = "\x00de"  # French "de": also d', du, des, de la, de l'
 ARTICLE = "\x00art"  # French article inside a term: optional, any of le, la, les, l'
 AR_PREFIX = "\x00ar"  # before an Arabic word: optional و ف, then ب ك ل and/or the article ال
-AR_ARTICLE = "\x00aral"  # before an Arabic word written with ال: و ف ب ك may precede it, ل+ال=لل
 AR_OPT_ARTICLE = "\x00aropt"  # before a later Arabic word: the article is optional
 REF = "\x00ref"  # where a "<gazetteer>" reference stands; see `split_template`
 
@@ -181,8 +180,10 @@ ATOM_REGEX: dict[str, str] = {
     DE: "d(?:e(?: +la| +l)?|u|es)?",
     ARTICLE: "(?:(?:les|le|la|l) +)?",
     # The lookahead makes a Latin word fail at once instead of exploring the Arabic branch.
+    # One optional prefix for every Arabic term (the article is never required) keeps the
+    # backtracking to two passes over the Arabic trie per word: measured twice as fast as
+    # separate branches for terms written with and without ال.
     AR_PREFIX: "(?=[\u0600-\u06ff])(?:[وف]?(?:لل|[بك]?ال|[بكل])?)",
-    AR_ARTICLE: "(?=[\u0600-\u06ff])(?:[وف]?(?:[بك]?ال|لل))",
     AR_OPT_ARTICLE: "(?:ال)?",
 }
 _FRENCH_DE = frozenset({"de", "d", "du", "des"})
@@ -199,8 +200,8 @@ def term_atoms(term: str) -> Expansion:
 
     French: "de"/"d'"/"du"/"des" match one another, and an article inside a term is optional
     ("conseil de la région" matches "conseil de région"); leading and trailing articles are
-    dropped. Arabic: the first word may carry و ف ب ك ل and the article ال (so "جهة" matches
-    "والجهة" and "للجهة"), later words may carry the article.
+    dropped. Arabic: the article ال is optional on every word, whether the term writes it or
+    not, and the first word may also carry و ف ب ك ل (so "جهة" matches "والجهة" and "للجهة").
     """
     words = normalize_text(term).split()
     while words and words[0] in _FRENCH_ARTICLES:
@@ -240,13 +241,9 @@ def _word_atoms(word: str, *, first: bool) -> list[str]:
             )
     atoms: list[str] = []
     if is_arabic(stem[0]):
-        has_article = stem.startswith(_AR_AL) and len(stem) > len(_AR_AL) + 1
-        if first:
-            atoms.append(AR_ARTICLE if has_article else AR_PREFIX)
-            if has_article:
-                stem = stem[len(_AR_AL) :]
-        elif not has_article:
-            atoms.append(AR_OPT_ARTICLE)
+        if stem.startswith(_AR_AL) and len(stem) > len(_AR_AL) + 1:
+            stem = stem[len(_AR_AL) :]
+        atoms.append(AR_PREFIX if first else AR_OPT_ARTICLE)
     atoms.extend(stem)
     if wild:
         atoms.append(WILD)

@@ -11,12 +11,14 @@ import difflib
 import re
 import tomllib
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from crawler.errors import ConfigError
 from crawler.filter.gazetteer import REPORTS, Gazetteer, Reports, builtin_dir, load_gazetteer
-from crawler.filter.normalize import term_atoms
+from crawler.filter.normalize import REF, term_atoms
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 Where = Literal["anywhere", "title", "lead", "text"]
 WHERE: tuple[Where, ...] = ("anywhere", "title", "lead", "text")
@@ -172,8 +174,8 @@ def _exclusion(
 
 
 def _tier(block: dict[str, Any], where: str, groups: list[str]) -> TierRule:
-    keys = {"name", "require", "forbid", "min_terms", "near", "within_words"}
-    _check_keys(block, keys | {"min_score", "description"}, where)
+    keys = {"name", "require", "forbid", "min_terms", "near", "within_words", "min_score"}
+    _check_keys(block, keys | {"description"}, where)
     require = tuple(
         _alternatives(item, f"{where}: require", groups)
         for item in _string_list(block, "require", where, allow_empty=True)
@@ -216,26 +218,32 @@ def _tier(block: dict[str, Any], where: str, groups: list[str]) -> TierRule:
     )
 
 
-def _terms(
-    block: dict[str, Any], where: str, gazetteers: dict[str, Gazetteer]
-) -> tuple[str, ...]:
+def _terms(block: dict[str, Any], where: str, gazetteers: dict[str, Gazetteer]) -> tuple[str, ...]:
     terms = _string_list(block, "terms", where)
     for term in terms:
         references = _REFERENCE.findall(term)
         if len(references) > 1:
             raise ConfigError(f"{where}: term {term!r}: use at most one <gazetteer> per term")
-        for reference in references:
-            _known(reference, list(gazetteers), f"{where}: term {term!r}: gazetteer")
-            if term.strip() == f"<{reference}>" and not any(
-                s.alone for p in gazetteers[reference].places for s in p.spellings
-            ):
-                raise ConfigError(f"{where}: term {term!r}: every name in it is marked '!'")
-        if "<" in _REFERENCE.sub("", term) or ">" in _REFERENCE.sub("", term):
-            raise ConfigError(f"{where}: term {term!r}: unbalanced '<' or '>'")
         try:
-            term_atoms(_REFERENCE.sub("x", term))
+            atoms = term_atoms(term)
         except ValueError as exc:
             raise ConfigError(f"{where}: term {term!r}: {exc}") from exc
+        for reference in references:
+            _known(reference, list(gazetteers), f"{where}: term {term!r}: gazetteer")
+            if REF not in atoms:
+                raise ConfigError(
+                    f"{where}: term {term!r}: write <{reference}> as a word of its own, "
+                    "with spaces around it"
+                )
+            if atoms == (REF,) and not any(
+                s.alone for p in gazetteers[reference].places for s in p.spellings
+            ):
+                raise ConfigError(
+                    f"{where}: term {term!r}: every name of {reference!r} is marked '!', "
+                    "so none may count alone"
+                )
+        if not references and ("<" in term or ">" in term):
+            raise ConfigError(f"{where}: term {term!r}: '<' and '>' surround a gazetteer name")
     duplicates = sorted({t for t in terms if terms.count(t) > 1})
     if duplicates:
         raise ConfigError(f"{where}: terms: {duplicates[0]!r} is listed twice")
@@ -291,8 +299,7 @@ def _identifier(block: dict[str, Any], where: str) -> str:
     name = _string(block, "name", where, None)
     if not _NAME.match(name):
         raise ConfigError(
-            f"{where}: name: {name!r} must start with a letter and use only letters, "
-            "digits and '_'"
+            f"{where}: name: {name!r} must start with a letter and use only letters, digits and '_'"
         )
     return name
 
@@ -320,7 +327,9 @@ def _string(block: dict[str, Any], key: str, where: str, default: str | None) ->
     return value
 
 
-def _string_list(block: dict[str, Any], key: str, where: str, allow_empty: bool = False) -> list[str]:
+def _string_list(
+    block: dict[str, Any], key: str, where: str, allow_empty: bool = False
+) -> list[str]:
     if key not in block:
         if allow_empty:
             return []

@@ -1,0 +1,104 @@
+"""The extraction worker pool: one process per core, started early and warmed up.
+
+Extraction is most of a crawl's CPU, so it runs in worker processes while Scrapy fetches in the
+main one. Workers come from a "forkserver": the parent runs a Twisted reactor and threads, which
+makes forking it unsafe, and "spawn" would re-import everything in every worker. The forkserver
+imports the extraction modules once and forks ready workers from that clean process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor, wait
+from typing import TYPE_CHECKING
+
+from crawler import processing
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+_PRELOAD = ["crawler.processing"]
+
+
+class WorkerPool:
+    def __init__(self, workers: int, rules_path: Path) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self.rules_path = str(rules_path)
+        self._executor: ProcessPoolExecutor | None = None
+        self._warming: list[Future[None]] = []
+        self._starter: threading.Thread | None = None
+
+    @property
+    def executor(self) -> ProcessPoolExecutor:
+        if self._starter is None:
+            self.start()
+        assert self._starter is not None
+        self._starter.join()
+        assert self._executor is not None
+        return self._executor
+
+    def start(self) -> None:
+        """Start the processes in the background: the forkserver imports while Scrapy starts."""
+        if self._starter is None:
+            self._starter = threading.Thread(target=self._start, name="newswatch-pool-start")
+            self._starter.start()
+
+    def _start(self) -> None:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(_PRELOAD)
+        self._executor = ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=context,
+            initializer=processing.init_worker,
+            initargs=(self.rules_path,),
+        )
+        # One no-op per worker makes the pool start all its processes now, not on first use.
+        self._warming = [self._executor.submit(processing.ready) for _ in range(self.workers)]
+        logger.debug("Started %d extraction workers", self.workers)
+
+    def wait_ready(self) -> None:
+        self.executor  # noqa: B018 (joins the starter thread)
+        wait(self._warming)
+
+    def restart(self) -> None:
+        """After a worker died (out of memory, killed): a broken pool accepts no more work."""
+        self.shutdown(wait=False)
+        self.start()
+
+    def shutdown(self, wait: bool = True) -> None:
+        if self._starter is not None:
+            self._starter.join()
+            self._starter = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=wait, cancel_futures=True)
+            self._executor = None
+
+
+_current: WorkerPool | None = None
+
+
+@contextlib.contextmanager
+def shared_pool(pool: WorkerPool) -> Iterator[WorkerPool]:
+    """Start `pool` now and offer it to the crawl's pipeline (same process); shut it down after.
+
+    Scrapy deep-copies its settings, so a live pool cannot travel in them.
+    """
+    global _current
+    pool.start()
+    _current = pool
+    try:
+        yield pool
+    finally:
+        _current = None
+        pool.shutdown()
+
+
+def current_pool() -> WorkerPool | None:
+    return _current
