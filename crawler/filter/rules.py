@@ -24,6 +24,7 @@ Where = Literal["anywhere", "title", "lead", "text"]
 WHERE: tuple[Where, ...] = ("anywhere", "title", "lead", "text")
 _REFERENCE = re.compile(r"<([^<>]*)>")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_MAX_TERM = 200  # a phrase, not a paragraph (and the regex builder recurses once per letter)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +222,8 @@ def _tier(block: dict[str, Any], where: str, groups: list[str]) -> TierRule:
 def _terms(block: dict[str, Any], where: str, gazetteers: dict[str, Gazetteer]) -> tuple[str, ...]:
     terms = _string_list(block, "terms", where)
     for term in terms:
+        if len(term) > _MAX_TERM:
+            raise ConfigError(f"{where}: term {term[:30]!r}...: longer than {_MAX_TERM} characters")
         references = _REFERENCE.findall(term)
         if len(references) > 1:
             raise ConfigError(f"{where}: term {term!r}: use at most one <gazetteer> per term")
