@@ -261,11 +261,20 @@ def sources(config_path: Path | None, check: bool, output_format: str, verbose: 
         click.echo(json.dumps([r.to_dict() for r in reports], ensure_ascii=False, indent=2))
         return
     for report in reports:
-        click.echo(f"{report.source}: {'OK' if report.ok else 'PROBLEMS'}")
+        failed = sum(1 for probe in report.probes if not probe.ok)
+        verdict = "OK" if report.ok else "NO ENTRIES"
+        click.echo(f"{report.source}: {verdict}" + (f", {failed} failed" if failed else ""))
         for probe in report.probes:
-            status = "ok " if probe.ok else "FAIL"
-            detail = f"{probe.recent} recent of {probe.entries}" if probe.ok else probe.error
-            click.echo(f"  {status} {probe.kind:8} {probe.url}  {detail}")
+            status = "ok  " if probe.ok else "FAIL"
+            if not probe.ok:
+                detail = probe.error
+            elif probe.kind == "robots":
+                detail = f"{probe.entries} Sitemap lines"
+            elif probe.kind == "homepage":
+                detail = f"{probe.entries} feeds announced"
+            else:
+                detail = f"{probe.recent} recent of {probe.entries} entries"
+            click.echo(f"  {status} {probe.kind:13} {probe.url}  {detail}")
 
 
 class _BadLine(Exception):

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+MAX_CHILDREN = 10  # child sitemaps of an index probed by --check
+
 
 @dataclass(frozen=True, slots=True)
 class Probe:
@@ -108,7 +110,7 @@ def check_source(source: Source, fetcher: _Fetcher, cutoff: datetime) -> SourceR
     for url in feeds:
         report.probes.append(_probe_feed(url, fetcher, cutoff))
     for url in sitemaps:
-        report.probes.append(_probe_sitemap(url, fetcher, cutoff))
+        report.probes.extend(_probe_sitemap(url, fetcher, cutoff, source))
     logger.info("Checked %s: %s", source.name, "ok" if report.ok else "problems")
     return report
 
@@ -122,15 +124,28 @@ def _probe_feed(url: str, fetcher: _Fetcher, cutoff: datetime) -> Probe:
     return Probe("feed", url, True, entries=len(entries), recent=recent)
 
 
-def _probe_sitemap(url: str, fetcher: _Fetcher, cutoff: datetime) -> Probe:
+def _probe_sitemap(
+    url: str, fetcher: _Fetcher, cutoff: datetime, source: Source, depth: int = 0
+) -> list[Probe]:
+    """The sitemap, and for an index its recent children (one level, at most MAX_CHILDREN)."""
     try:
         document = parse_sitemap(decompress_sitemap(fetcher.get(url), url, fetcher.max_bytes), url)
     except SourceError as exc:
-        return Probe("sitemap", url, False, error=_short(exc, url))
+        return [Probe("sitemap", url, False, error=_short(exc, url))]
     dates = [e.news_published or e.lastmod for e in document.entries]
     recent = sum(1 for d in dates if d is None or d >= cutoff)
-    kind = "sitemap" if document.kind == "urlset" else "sitemap index"
-    return Probe(kind, url, True, entries=len(document.entries), recent=recent)
+    if document.kind == "urlset":
+        return [Probe("sitemap", url, True, entries=len(document.entries), recent=recent)]
+    probes = [Probe("sitemap index", url, True, entries=len(document.entries), recent=recent)]
+    if depth == 0:
+        children = [
+            e.url
+            for e in document.entries
+            if (e.lastmod is None or e.lastmod >= cutoff) and source.owns(e.url)
+        ]
+        for child in children[:MAX_CHILDREN]:
+            probes.extend(_probe_sitemap(child, fetcher, cutoff, source, depth + 1))
+    return probes
 
 
 def _short(exc: Exception, url: str) -> str:

@@ -97,7 +97,9 @@ def test_classify_contract(run):
 
 
 def test_classify_reports_bad_lines_and_goes_on(run):
-    stdin = '{"title": "a", "text": "b"}\n[1, 2]\nnot json\n{"title": 3}\n{"title": "c", "text": "d"}\n'
+    stdin = (
+        '{"title": "a", "text": "b"}\n[1, 2]\nnot json\n{"title": 3}\n{"title": "c", "text": "d"}\n'
+    )
     result = CliRunner().invoke(main, ["classify"], input=stdin)
     assert result.exit_code == 1
     assert len(result.stdout.splitlines()) == 2

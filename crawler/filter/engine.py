@@ -41,6 +41,7 @@ from crawler.filter.rules import (
 logger = logging.getLogger(__name__)
 
 _ARABIC_BUCKET = "\u0600"  # index key for pieces that start with an optional Arabic prefix
+_MATCHING_VERSION = 1  # bump when a change to matching or scoring can change a decision
 _CACHE_LIMIT = 50_000  # distinct hit strings; the vocabulary of the news stays well below this
 _REFERENCE = re.compile(r"<([^<>]*)>")
 # Once folded, a word starts after a space, a line break or a punctuation mark. Anchoring the scan
@@ -453,8 +454,10 @@ def _first_key(piece: Expansion) -> str:
 
 
 def _digest(rules: RuleSet) -> str:
-    """A short hash of everything that can change a decision (not comments or layout)."""
+    """A short hash of everything that can change a decision: the rules (not their comments or
+    layout) and the version of the matching semantics."""
     content = {
+        "engine": _MATCHING_VERSION,
         "settings": asdict(rules.settings),
         "gazetteers": [asdict(g) for g in rules.gazetteers],
         "groups": [asdict(g) for g in rules.groups],
