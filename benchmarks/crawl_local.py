@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import trafilatura
+
 from tests.site.server import render_bulk_page
 
 
