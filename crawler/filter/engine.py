@@ -89,6 +89,33 @@ class _Template:
     has_suffix: bool
 
 
+@dataclass(frozen=True, slots=True)
+class _CompiledTier:
+    """A tier with its group names turned into indexes, once, at build time."""
+
+    rule: TierRule
+    require: tuple[tuple[int, ...], ...]
+    forbid: tuple[int, ...]
+    min_terms: tuple[tuple[int, int], ...]
+    near: tuple[tuple[int, ...], tuple[int, ...]] | None
+
+    @classmethod
+    def build(cls, rule: TierRule, index: dict[str, int]) -> _CompiledTier:
+        near = None
+        if rule.near is not None:
+            near = (
+                tuple(index[name] for name in rule.near[0]),
+                tuple(index[name] for name in rule.near[1]),
+            )
+        return cls(
+            rule,
+            tuple(tuple(index[name] for name in names) for names in rule.require),
+            tuple(index[name] for name in rule.forbid),
+            tuple((index[name], count) for name, count in rule.min_terms),
+            near,
+        )
+
+
 @dataclass(slots=True)
 class _Uses:
     """What one compiled piece stands for (one piece may serve several terms)."""
@@ -119,7 +146,8 @@ class RuleEngine:
         for index, piece in enumerate(self._piece_list):
             self._by_first_char.setdefault(_first_key(piece), []).append(index)
         self._cache: dict[str, _Hit] = {}
-        self._group_index = {g.name: i for i, g in enumerate(rules.groups)}
+        group_index = {g.name: i for i, g in enumerate(rules.groups)}
+        self._tiers = [_CompiledTier.build(tier, group_index) for tier in rules.tiers]
         self._wheres = [owner.where for owner in self._owners]
         logger.debug(
             "Compiled %d pieces from %s (digest %s)",
@@ -181,6 +209,7 @@ class RuleEngine:
         by_end: dict[tuple[int, int], tuple[int, str]] = {}
         reach: dict[int, int] = {}  # gazetteer -> end of the last name counted alone
         suffixes: dict[tuple[int, int], int] = {}
+        added: dict[Label, list[int]] = {}
         for start, (names, _, after) in extras:
             for gazetteer, length, place, alone in names:  # longest first
                 end = start + length
@@ -191,7 +220,7 @@ class RuleEngine:
                 reach[gazetteer] = end
                 if alone:
                     for owner, term_index in self._bare.get(gazetteer, ()):
-                        found.setdefault((owner, term_index, place), []).append(start)
+                        added.setdefault((owner, term_index, place), []).append(start)
             for template_index, length in after:
                 suffixes[template_index, start] = start + length
         for start, (_, before, _) in extras:
@@ -203,8 +232,8 @@ class RuleEngine:
                     and (template_index, _next_word(folded, name[0])) not in suffixes
                 ):
                     continue
-                label = (template.owner, template.term_index, name[1])
-                found.setdefault(label, []).append(start)
+                label: Label = (template.owner, template.term_index, name[1])
+                added.setdefault(label, []).append(start)
         for template_index, start in suffixes:
             template = self._templates[template_index]
             end = start
@@ -213,7 +242,9 @@ class RuleEngine:
             name_start = by_end.get((template.gazetteer, end))
             if not template.has_prefix and end < start and name_start is not None:
                 label = (template.owner, template.term_index, name_start[1])
-                found.setdefault(label, []).append(name_start[0])
+                added.setdefault(label, []).append(name_start[0])
+        for label, positions in added.items():  # two spellings of one term may interleave
+            found[label] = sorted(positions)
 
     def _attribute(self, hit: str) -> _Hit:
         """What a hit string stands for: every piece that matches at its start."""
@@ -325,17 +356,21 @@ class _Decision:
                     seen = places[kind]
                     seen[label[2]] = min(positions[0], seen.get(label[2], len(folded)))
         self.places = {kind: sorted(seen, key=seen.__getitem__) for kind, seen in places.items()}
-        self.group_index = engine._group_index
+        self.tiers = engine._tiers
 
     def result(self) -> MatchResult:
         rules = self.rules
         groups: dict[str, list[str]] = {}
         group_scores: dict[str, float] = {}
         for index, group in enumerate(rules.groups):
-            if self.labels[index]:
-                groups[group.name] = [group.terms[i] for i in self._term_indexes(index)]
-                best = sorted(self.labels[index].values(), reverse=True)[: group.max_terms]
-                group_scores[group.name] = round(group.weight * sum(best), 2)
+            labels = self.labels[index]
+            if not labels:
+                continue
+            groups[group.name] = [group.terms[i] for i in self._term_indexes(index)]
+            weights = list(labels.values())
+            if len(weights) > group.max_terms:
+                weights = sorted(weights, reverse=True)[: group.max_terms]
+            group_scores[group.name] = round(group.weight * sum(weights), 2)
         excluded: list[str] = []
         penalties: dict[str, float] = {}
         for offset, exclusion in enumerate(rules.exclusions):
@@ -364,36 +399,36 @@ class _Decision:
         return sorted({label[1] for label in self.labels[owner]})
 
     def _tier(self, score: float, threshold: float) -> tuple[str | None, str]:
-        if not self.rules.tiers:
+        if not self.tiers:
             verdict = ">=" if score >= threshold else "<"
             return None, f"score {score:g} {verdict} threshold {threshold:g}"
         failures = []
-        for tier in self.rules.tiers:
+        for tier in self.tiers:
             problem = self._tier_problem(tier, score, threshold)
             if problem is None:
-                return tier.name, f"{tier.name}: all conditions met, score {score:g}"
-            failures.append(f"{tier.name}: {problem}")
+                return tier.rule.name, f"{tier.rule.name}: all conditions met, score {score:g}"
+            failures.append(f"{tier.rule.name}: {problem}")
         return None, "; ".join(failures)
 
-    def _tier_problem(self, tier: TierRule, score: float, threshold: float) -> str | None:
+    def _tier_problem(self, tier: _CompiledTier, score: float, threshold: float) -> str | None:
         """What keeps an article out of a tier, in words; None when it qualifies."""
-        index = self.group_index
-        for alternatives in tier.require:
-            if not any(self.labels[index[name]] for name in alternatives):
-                return f"no term of {' | '.join(alternatives)}"
-        for name in tier.forbid:
-            if self.labels[index[name]]:
+        labels, rule = self.labels, tier.rule
+        for alternatives, names in zip(tier.require, rule.require, strict=True):
+            if not any(labels[index] for index in alternatives):
+                return f"no term of {' | '.join(names)}"
+        for index, name in zip(tier.forbid, rule.forbid, strict=True):
+            if labels[index]:
                 return f"{name} is present"
-        for name, count in tier.min_terms:
-            if len(self.labels[index[name]]) < count:
-                return f"needs {count} terms of {name}, found {len(self.labels[index[name]])}"
-        if tier.near is not None:
-            left = sorted(p for name in tier.near[0] for p in self.positions[index[name]])
-            right = sorted(p for name in tier.near[1] for p in self.positions[index[name]])
-            if not self._near(left, right, tier.within_words):
-                sides = " and ".join(" | ".join(side) for side in tier.near)
-                return f"{sides} are never within {tier.within_words} words"
-        minimum = threshold if tier.min_score is None else tier.min_score
+        for (index, count), (name, _) in zip(tier.min_terms, rule.min_terms, strict=True):
+            if len(labels[index]) < count:
+                return f"needs {count} terms of {name}, found {len(labels[index])}"
+        if tier.near is not None and rule.near is not None:
+            left = sorted(p for index in tier.near[0] for p in self.positions[index])
+            right = sorted(p for index in tier.near[1] for p in self.positions[index])
+            if not self._near(left, right, rule.within_words):
+                sides = " and ".join(" | ".join(side) for side in rule.near)
+                return f"{sides} are never within {rule.within_words} words"
+        minimum = threshold if rule.min_score is None else rule.min_score
         return f"score {score:g} < {minimum:g}" if score < minimum else None
 
     def _near(self, left: list[int], right: list[int], within: int) -> bool:
