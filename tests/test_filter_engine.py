@@ -331,3 +331,30 @@ SITE = _site_articles()
 def test_default_rules_on_site_fixtures(default_engine, article):
     result = default_engine.evaluate(article.title, article.text, article.lang)
     assert result.matched == (article.expect == "match"), result.reason
+
+
+def test_each_gazetteer_reference_reports_its_own_term(tmp_path):
+    """Regression: "<us_states>" and "<foreign_regions>" fold alike but are different terms."""
+    (tmp_path / "states.txt").write_text("Virginia\n", encoding="utf-8")
+    (tmp_path / "regions.txt").write_text("Andalusia | Andalousie\n", encoding="utf-8")
+    engine = RuleEngine.from_toml_text(
+        """
+[settings]
+threshold = 1
+
+[[gazetteers]]
+name = "states"
+file = "states.txt"
+
+[[gazetteers]]
+name = "regions"
+file = "regions.txt"
+
+[[groups]]
+name = "place"
+terms = ["<states>", "<regions>"]
+""",
+        base_dir=tmp_path,
+    )
+    result = engine.evaluate("", "La région accueille une délégation d'Andalousie.")
+    assert result.groups == {"place": ["<regions>"]}

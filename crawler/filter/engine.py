@@ -285,11 +285,13 @@ class RuleEngine:
         for owner, rule in enumerate(self._owners):
             # "coopération" and "cooperation" fold alike: one term, counted once, shown as
             # its first spelling in the rules.
-            first_spelling: dict[Expansion, int] = {}
+            # The key holds the gazetteer too: "<us_states>" and "<foreign_regions>" fold alike.
+            first_spelling: dict[tuple[Expansion, str | None], int] = {}
             for index, term in enumerate(rule.terms):
                 atoms = term_atoms(term)
-                term_index = first_spelling.setdefault(atoms, index)
                 reference = _REFERENCE.search(term)
+                referenced = reference.group(1) if reference else None
+                term_index = first_spelling.setdefault((atoms, referenced), index)
                 if reference is None:
                     self._use(atoms).terms.append((owner, term_index))
                     continue
