@@ -7,6 +7,7 @@ outcome in the crawler stats. It never writes SQL: storage goes through `Reposit
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -86,7 +87,7 @@ class ArticlePipeline:
         self.repository.close()
 
     def run_stats(self) -> RunStats:
-        get = lambda key: crawlstats.get(self.crawler, key)
+        get = functools.partial(crawlstats.get, self.crawler)
         assert self.crawler.stats is not None
         return RunStats(
             pages_fetched=get("downloader/response_count"),

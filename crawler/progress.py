@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from typing import TYPE_CHECKING, Self
@@ -35,7 +36,7 @@ class ProgressLine:
         return extension
 
     def figures(self) -> str:
-        get = lambda key: crawlstats.get(self.crawler, key)
+        get = functools.partial(crawlstats.get, self.crawler)
         return (
             f"pages {get('downloader/response_count')} · "
             f"articles {get('newswatch/articles_extracted')} · "

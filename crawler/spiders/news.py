@@ -269,6 +269,7 @@ class NewsSpider(scrapy.Spider):
         source = request.meta.get("nw_source", "?")
         kind = request.meta.get("nw_kind", "?")
         exc = failure.value
+        assert exc is not None
         if isinstance(exc, crawlstats.QuietSkip):
             return []  # already known, not modified, over the limit: not an error
         if isinstance(exc, IgnoreRequest) and str(exc) in ("", "Forbidden by robots.txt"):
