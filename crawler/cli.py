@@ -151,7 +151,7 @@ def matches(
         rows = repository.list_matches(
             since=since.replace(tzinfo=UTC) if since else None, limit=limit
         )
-    records = [
+    records: list[dict[str, Any]] = [
         {
             "url": row.url,
             "title": row.title,
