@@ -121,6 +121,11 @@ def crawl(config_path: Path | None, sources: tuple[str, ...], verbose: int) -> N
         click.echo(f"  error: {sample}")
     if len(stats.error_samples) > 10:
         click.echo(f"  … {stats.errors - 10} more errors (run with -v, or see the log)")
+    if stats.pages_fetched == 0 and stats.errors:
+        click.echo(
+            "No page could be fetched: check this machine's network connection and DNS, then "
+            "try `newswatch sources --check` (README: Troubleshooting)."
+        )
     click.echo(f"Database: {config.database.safe_url}")
 
 
