@@ -358,3 +358,12 @@ terms = ["<states>", "<regions>"]
     )
     result = engine.evaluate("", "La région accueille une délégation d'Andalousie.")
     assert result.groups == {"place": ["<regions>"]}
+
+
+def test_to_dict_has_every_field():
+    import dataclasses
+
+    from crawler.filter import default_rules_path
+
+    result = RuleEngine.from_path(default_rules_path()).evaluate("Jumelage", "Tanger et Cadix.")
+    assert result.to_dict() == dataclasses.asdict(result)

