@@ -6,6 +6,9 @@ while Scrapy keeps fetching in the main process. Everything here is picklable an
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,9 +64,26 @@ class _Worker:
     engine: RuleEngine | None = None
 
 
-def init_worker(rules_path: str) -> None:
+def init_worker(rules_path: str, crawl_pid: int) -> None:
     _Worker.extractor = build_extractor()
     _Worker.engine = RuleEngine.from_path(Path(rules_path))
+    threading.Thread(target=_exit_with, args=(crawl_pid,), daemon=True).start()
+
+
+def _exit_with(crawl_pid: int, interval: float = 1.0) -> None:
+    """End this worker soon after the crawl process is gone, even if it was killed (SIGKILL).
+
+    A pool worker never learns of it otherwise: it holds both ends of its task queue (and the
+    forkserver's "alive" pipe), so it would wait for work forever as an orphan.
+    """
+    while True:
+        time.sleep(interval)
+        try:
+            os.kill(crawl_pid, 0)
+        except ProcessLookupError:
+            os._exit(0)
+        except PermissionError:
+            pass  # the PID exists (reused by another user's process is possible but harmless)
 
 
 def ready() -> None:

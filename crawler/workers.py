@@ -57,7 +57,7 @@ class WorkerPool:
             max_workers=self.workers,
             mp_context=context,
             initializer=processing.init_worker,
-            initargs=(self.rules_path,),
+            initargs=(self.rules_path, os.getpid()),
         )
         # One no-op per worker makes the pool start all its processes now, not on first use.
         self._warming = [self._executor.submit(processing.ready) for _ in range(self.workers)]
