@@ -13,23 +13,28 @@ import tomllib
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     HttpUrl,
+    SecretStr,
     ValidationError,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from crawler.errors import ConfigError
+from crawler.schedule import Schedule, parse_schedule
 
 CONFIG_ENV = "NEWSWATCH_CONFIG"
 DATABASE_URL_ENV = "NEWSWATCH_DATABASE_URL"
+SMTP_PASSWORD_ENV = "NEWSWATCH_SMTP_PASSWORD"
 DEFAULT_CONFIG_NAME = "newswatch.toml"
 DEFAULT_DATABASE_URL = "sqlite:///newswatch.db"
 DEFAULT_USER_AGENT = (
@@ -109,10 +114,128 @@ class FilterConfig(_Strict):
     rules: Path | None = None  # None: the built-in seeds/rules.toml
 
 
+# Errors whose message already quotes the value: `_describe` adds no "(got ...)" to them.
+_QUOTES_INPUT = "newswatch_value"
+
+
+class ScheduleConfig(_Strict):
+    """When the daemon crawls and sends the digest (`every N{s,m,h}` or 5-field cron lines)."""
+
+    crawl: str = "every 2h"
+    digest: str = "0 8 * * *"
+    timezone: str = "Africa/Casablanca"  # its clocks move around Ramadan: keep it zone-aware
+
+    @field_validator("crawl", "digest")
+    @classmethod
+    def _parse(cls, value: str) -> str:
+        try:
+            parse_schedule(value)
+        except ValueError as exc:
+            raise PydanticCustomError(_QUOTES_INPUT, str(exc)) from None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            message = f'"{value}" is not a time zone name (e.g. "Africa/Casablanca", "UTC")'
+            raise PydanticCustomError(_QUOTES_INPUT, message) from None
+        return value
+
+    @property
+    def crawl_schedule(self) -> Schedule:
+        return parse_schedule(self.crawl)
+
+    @property
+    def digest_schedule(self) -> Schedule:
+        return parse_schedule(self.digest)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def _check_address(value: str) -> str:
+    """One plain e-mail address: no display-name tricks, no line breaks (header injection)."""
+    if any(char in value for char in '\r\n\x00,;<>"') or value.count("@") != 1:
+        raise PydanticCustomError(_QUOTES_INPUT, f"{value!r} is not an e-mail address")
+    local, domain = value.split("@")
+    if not local or "." not in domain.strip(".") or " " in value.strip():
+        raise PydanticCustomError(_QUOTES_INPUT, f"{value!r} is not an e-mail address")
+    return value.strip()
+
+
+class DigestConfig(_Strict):
+    """The digest e-mail: who gets it and what it holds."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    to: tuple[str, ...] = ()
+    sender: str = Field(default="newswatch@localhost", alias="from")
+    subject: str | None = None  # None: the language's default; "{count}", "{date}", "{title}"
+    language: Literal["fr", "en"] = "fr"
+    send_empty: bool = False
+    max_stories: Annotated[int, Field(ge=1, le=500)] = 50
+
+    @field_validator("to", mode="before")
+    @classmethod
+    def _one_recipient(cls, value: object) -> object:
+        return (value,) if isinstance(value, str) else value
+
+    @field_validator("to")
+    @classmethod
+    def _recipients(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(_check_address(address) for address in value))
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        if value == "newswatch@localhost":
+            return value
+        return _check_address(value)
+
+    @field_validator("subject")
+    @classmethod
+    def _subject(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if any(char in value for char in "\r\n\x00"):
+            raise PydanticCustomError(_QUOTES_INPUT, "a subject is one line")
+        try:
+            value.format(count=1, date="2026-01-01", title="")
+        except (KeyError, IndexError, ValueError) as exc:
+            message = f"{value!r}: only {{count}}, {{date}} and {{title}} are filled in ({exc})"
+            raise PydanticCustomError(_QUOTES_INPUT, message) from None
+        return value
+
+
+class SmtpConfig(_Strict):
+    """The mail server. The password comes only from NEWSWATCH_SMTP_PASSWORD, never the file."""
+
+    host: Annotated[str, Field(min_length=1)] = "localhost"
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None  # None: 25, 587 or 465 by security
+    security: Literal["none", "starttls", "ssl"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None  # set by load_config from the environment only
+    timeout: Annotated[float, Field(gt=0, le=600)] = 30.0
+    retries: Annotated[int, Field(ge=0, le=10)] = 3
+
+    @property
+    def effective_port(self) -> int:
+        if self.port is not None:
+            return self.port
+        return {"none": 25, "starttls": 587, "ssl": 465}[self.security]
+
+
 class Config(_Strict):
     database: DatabaseConfig = DatabaseConfig()
     crawl: CrawlConfig = CrawlConfig()
     filter: FilterConfig = FilterConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+    digest: DigestConfig = DigestConfig()
+    smtp: SmtpConfig = SmtpConfig()
     sources: tuple[SourceConfig, ...] = ()
     include_default_sources: bool = False
     path: Path | None = None  # the user's file this was loaded from, if any
@@ -170,6 +293,12 @@ def load_config(explicit: Path | str | None = None) -> Config:
     user = _read_toml(path) if path else {}
     if "path" in user:
         raise ConfigError(f"{path}: path: unknown key")
+    smtp = user.get("smtp")
+    if isinstance(smtp, dict) and "password" in smtp:
+        raise ConfigError(
+            f"{path}: [smtp] password: never read from the file (it would sit in clear text); "
+            f"set the environment variable {SMTP_PASSWORD_ENV} instead"
+        )
     defaults = _read_toml(default_sources_path())
     data: dict[str, Any] = dict(user)
     user_sources = user.get("sources")
@@ -180,6 +309,9 @@ def load_config(explicit: Path | str | None = None) -> Config:
     env_url = os.environ.get(DATABASE_URL_ENV)
     if env_url:
         data["database"] = {**dict(data.get("database") or {}), "url": env_url}
+    password = os.environ.get(SMTP_PASSWORD_ENV)
+    if password:
+        data["smtp"] = {**dict(data.get("smtp") or {}), "password": password}
     config = _validate(data, path)
     if config.filter.rules is not None and path is not None:
         rules = config.filter.rules
@@ -223,7 +355,12 @@ def _describe(exc: ValidationError, data: dict[str, Any], path: Path | None) -> 
             message = "unknown key" + _suggest(loc)
         else:
             message = error["msg"]
-            if "input" in error and not isinstance(error["input"], dict | list):
+            if (
+                "input" in error
+                and error["type"] != _QUOTES_INPUT
+                and not isinstance(error["input"], dict | list)
+                and loc[-1] != "password"
+            ):
                 message += f" (got {error['input']!r})"
         lines.append(f"{where}: {key}: {message}")
     return "\n".join(lines)
@@ -250,6 +387,9 @@ _SECTION_FIELDS: dict[str, type[BaseModel]] = {
     "crawl": CrawlConfig,
     "filter": FilterConfig,
     "sources": SourceConfig,
+    "schedule": ScheduleConfig,
+    "digest": DigestConfig,
+    "smtp": SmtpConfig,
 }
 
 
@@ -258,6 +398,8 @@ def _suggest(loc: tuple[int | str, ...]) -> str:
     model: type[BaseModel] = Config
     if len(loc) > 1 and str(loc[0]) in _SECTION_FIELDS:
         model = _SECTION_FIELDS[str(loc[0])]
-    candidates = [field for field in model.model_fields if field != "path"]
+    candidates = [
+        info.alias or field for field, info in model.model_fields.items() if field != "path"
+    ]
     close = difflib.get_close_matches(name, candidates, n=1)
     return f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(candidates)}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import warnings
 from copy import copy
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -18,8 +19,14 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-import trafilatura
-from trafilatura.settings import Extractor
+from urllib3.exceptions import DependencyWarning
+
+# trafilatura's downloader probes for SOCKS proxy support when imported, and urllib3 warns that
+# PySocks is missing. newswatch never downloads through trafilatura (Scrapy fetches the pages).
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DependencyWarning)
+    import trafilatura
+    from trafilatura.settings import Extractor
 
 from crawler.encoding import clean_text
 from crawler.errors import ExtractionError

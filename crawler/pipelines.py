@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from scrapy import Spider
     from scrapy.crawler import Crawler
+    from scrapy.http import Request, Response
 
     from crawler.config import Config
 
@@ -40,6 +41,8 @@ logger = logging.getLogger(__name__)
 
 RUN_ID_KEY = "newswatch/run_id"
 T = TypeVar("T")
+# Requests that tell whether a source's discovery works (robots.txt may rightly be missing).
+DISCOVERY_KINDS = frozenset({"feed", "sitemap", "homepage", "section"})
 
 
 class ArticlePipeline:
@@ -57,12 +60,56 @@ class ArticlePipeline:
         # stay in order (SQLite takes one writer at a time anyway).
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newswatch-writer")
         self.run_id: int | None = None
+        # Per source, for the source-health check: article URLs found (new or already stored),
+        # and discovery URLs requested and those that gave a usable answer.
+        self.candidates: dict[str, set[str]] = {}
+        self.discovery_tried: dict[str, set[str]] = {}
+        self.discovery_answered: dict[str, set[str]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         pipeline = cls(crawler, crawler.settings["NEWSWATCH_CONFIG"])
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(pipeline.request_scheduled, signal=signals.request_scheduled)
+        crawler.signals.connect(pipeline.response_downloaded, signal=signals.response_downloaded)
         return pipeline
+
+    def request_scheduled(self, request: Request, spider: Spider) -> None:
+        kind, source = request.meta.get("nw_kind"), request.meta.get("nw_source")
+        if source is None:
+            return
+        if kind == "article":
+            self.candidates.setdefault(source, set()).add(request.meta["nw_url"])
+        elif kind in DISCOVERY_KINDS:
+            self.discovery_tried.setdefault(source, set()).add(_first_url(request))
+
+    def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
+        kind, source = request.meta.get("nw_kind"), request.meta.get("nw_source")
+        if source is None or kind not in DISCOVERY_KINDS:
+            return
+        # A redirect is answered by the request that follows it (same first URL).
+        if 200 <= response.status < 300 or response.status == 304:
+            self.discovery_answered.setdefault(source, set()).add(_first_url(request))
+        if response.status == 304:
+            crawlstats.inc_source(self.crawler, source, "not_modified")
+
+    def source_stats(self) -> dict[str, dict[str, Any]]:
+        """Per-source figures of this run; every crawled source appears, even with nothing."""
+        spider = self.crawler.spider
+        names = [source.name for source in getattr(spider, "sources", [])]
+        figures: dict[str, dict[str, Any]] = {
+            name: dict(counts) for name, counts in crawlstats.source_figures(self.crawler).items()
+        }
+        for name in dict.fromkeys([*names, *figures]):
+            entry = figures.setdefault(name, {})
+            entry["candidates"] = len(self.candidates.get(name, ()))
+            tried = self.discovery_tried.get(name, set())
+            entry["discovery"] = len(tried)
+            unanswered = tried - self.discovery_answered.get(name, set())
+            failed = sorted(unanswered | (tried & crawlstats.error_urls(self.crawler, name)))
+            if failed:
+                entry["failed_urls"] = failed
+        return figures
 
     def open_spider(self) -> None:
         spider = self.crawler.spider
@@ -83,7 +130,7 @@ class ArticlePipeline:
         if self.run_id is None:
             return
         status = {"finished": "ok", "closespider_timeout": "timeout"}.get(reason, "interrupted")
-        self.repository.finish_run(self.run_id, self.run_stats(), status)
+        self.repository.finish_run(self.run_id, self.run_stats(), status, self.source_stats())
         self.repository.close()
 
     def run_stats(self) -> RunStats:
@@ -146,9 +193,15 @@ class ArticlePipeline:
             return await asyncio.wrap_future(self.pool.executor.submit(process_page, job))
 
     async def _save(self, article: ProcessedArticle) -> None:
+        await self._write(self._save_and_count, article)
+
+    def _save_and_count(self, article: ProcessedArticle) -> None:
+        """On the writer thread: store, then count at once, so that once the writer has
+        drained (`close_spider`), the run's figures are complete when it is recorded."""
         record = article.record
-        outcome = await self._write(self.repository.save_prepared, article.prepared)
+        outcome = self.repository.save_prepared(article.prepared)
         crawlstats.inc(self.crawler, "newswatch/articles_extracted")
+        crawlstats.inc_source(self.crawler, record.source, "articles")
         if record.matched:
             crawlstats.inc(self.crawler, "newswatch/matches")
         if outcome.status is not SaveStatus.NEW:
@@ -157,6 +210,7 @@ class ArticlePipeline:
             return
         if outcome.new_match:
             crawlstats.inc(self.crawler, "newswatch/new_matches")
+            crawlstats.inc_source(self.crawler, record.source, "new_matches")
             logger.info("Match (score %.1f): %s — %s", record.score, record.title, record.url)
 
     async def _skip(self, url: str, source: str, reason: str) -> None:
@@ -166,3 +220,9 @@ class ArticlePipeline:
 
     async def _write(self, method: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.writer, method, *args)
+
+
+def _first_url(request: Request) -> str:
+    """The URL a request chain started from (before any redirect)."""
+    redirects = request.meta.get("redirect_urls")
+    return str(redirects[0]) if redirects else request.url

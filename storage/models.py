@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     DateTime,
     Dialect,
@@ -35,6 +36,8 @@ NAMING_CONVENTION = {
 }
 
 RUN_STATUSES = ("running", "ok", "failed", "interrupted", "timeout")
+DIGEST_STATUSES = ("sending", "sent", "failed", "refused", "empty", "interrupted")
+DIGEST_KINDS = ("scheduled", "manual")
 
 # URLs are unique-indexed; PostgreSQL refuses B-tree entries above ~2.7 kB.
 URL_LENGTH = 2000
@@ -114,6 +117,9 @@ class CrawlRun(Base):
     errors: Mapped[int] = mapped_column(default=0)
     error_samples: Mapped[list[str]] = mapped_column(default=list)
     sources: Mapped[list[str]] = mapped_column(default=list)
+    # Per-source figures ({source: {"articles": n, "candidates": n, "failed_urls": [...]}}),
+    # read by the source-health check; None for runs older than schema 0003.
+    source_stats: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Article(Base):
@@ -138,6 +144,37 @@ class Article(Base):
     html_gz: Mapped[bytes | None] = mapped_column(LargeBinary)
     run_id: Mapped[int | None] = mapped_column(
         ForeignKey("crawl_runs.id", ondelete="SET NULL"), index=True
+    )
+    # The story this text belongs to (see storage.stories); every article saved since schema
+    # 0002 has one, and older ones were given one each by that migration.
+    story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id"), index=True)
+    # The MinHash signature of the text (storage.stories.signature); None for articles stored
+    # before schema 0002, which therefore never match a later copy.
+    minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class Story(Base):
+    """One story: a text and its near-duplicates republished by other outlets."""
+
+    __tablename__ = "stories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StoryBand(Base):
+    """One band key of an article's MinHash signature: the near-duplicate index.
+
+    The primary key, band key first, is the index a lookup uses: a few band keys, a range of
+    days (the time window), then the article ids.
+    """
+
+    __tablename__ = "story_bands"
+
+    band_key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    day: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # UTC days since 1970
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
     )
 
 
@@ -165,8 +202,42 @@ class Match(Base):
         ForeignKey("articles.id", ondelete="CASCADE"), unique=True
     )
     matched_at: Mapped[datetime] = mapped_column(index=True)
-    # Reserved for the digest: the delivery that included this match (no FK until that table exists).
-    digest_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # The digest that delivered this match; None while it waits for the next one.
+    digest_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("digest_deliveries.id"), index=True
+    )
+
+
+class DigestDelivery(Base):
+    """One digest: an attempt to send the pending stories, and how it ended.
+
+    Written as "sending" before the SMTP exchange, so that a crash in the middle leaves a trace
+    (closed as "interrupted" later); its matches are marked only once the server accepted it.
+    """
+
+    __tablename__ = "digest_deliveries"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ({})".format(", ".join(f"'{status}'" for status in DIGEST_STATUSES)),
+            name="status",
+        ),
+        CheckConstraint(
+            "kind IN ({})".format(", ".join(f"'{kind}'" for kind in DIGEST_KINDS)), name="kind"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    finished_at: Mapped[datetime | None]
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    subject: Mapped[str] = mapped_column(Text)
+    recipients: Mapped[list[str]] = mapped_column(default=list)
+    stories: Mapped[int] = mapped_column(default=0)
+    article_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 class SkippedPage(Base):

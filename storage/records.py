@@ -42,6 +42,7 @@ class SaveOutcome:
     status: SaveStatus
     article_id: int
     new_match: bool  # a new matched article was stored
+    story_id: int | None = None  # the article's story (None only for articles older than stories)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,34 @@ class MatchView:
     matched: dict[str, list[str]]  # matched terms per group
     language: str | None
     explanation: dict[str, Any]
+    story: int | None = None  # the story's id (None only for articles older than stories)
+    also_in: list[str] = field(default_factory=list)  # URLs of the story's other copies
+
+
+@dataclass(frozen=True, slots=True)
+class StoryView:
+    """A story as listed by `newswatch matches --by story`: its first article and its copies."""
+
+    story_id: int
+    article_id: int  # the first article (by publication, else first-seen, time)
+    url: str
+    title: str
+    source: str
+    published: datetime | None
+    first_seen: datetime
+    score: float
+    matched: dict[str, list[str]]  # matched terms per group, of the first article
+    language: str | None
+    copies: list[tuple[str, str]]  # (url, source) of the other copies, newest first
+
+    @property
+    def also_in(self) -> list[str]:
+        return [url for url, _ in self.copies]
+
+    @property
+    def outlets(self) -> list[str]:
+        """The sources that carried the story: the first article's, then the copies'."""
+        return list(dict.fromkeys([self.source, *(source for _, source in self.copies)]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,3 +121,57 @@ class RunView:
     status: str
     stats: RunStats
     sources: tuple[str, ...] = ()  # names of the sources the run crawled
+
+
+@dataclass(frozen=True, slots=True)
+class DigestArticle:
+    """A matched article as the digest shows it (its text is for the snippet)."""
+
+    article_id: int
+    url: str
+    title: str
+    source: str
+    published: datetime | None
+    first_seen: datetime
+    score: float
+    language: str | None
+    explanation: dict[str, Any]
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class PendingStory:
+    """One digest entry: a story not sent yet, shown through its most relevant article."""
+
+    lead: DigestArticle
+    also_in: tuple[tuple[str, str], ...] = ()  # (source, url) of the story's other copies
+    article_ids: tuple[int, ...] = ()  # every unsent match the entry covers, lead included
+    story_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DigestView:
+    """One recorded digest: an attempt to send, what it held and how it ended."""
+
+    id: int
+    created_at: datetime
+    finished_at: datetime | None
+    kind: str  # scheduled | manual
+    status: str  # sending | sent | failed | refused | empty | interrupted
+    message_id: str | None
+    subject: str
+    recipients: tuple[str, ...]
+    stories: int
+    articles: int
+    attempts: int
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHealth:
+    """A source that looks broken: silent over its last crawls, or failing feeds/sitemaps."""
+
+    source: str
+    problem: str  # "silent" | "failing"
+    crawls: int  # how many recent crawls the verdict looked at
+    failed_urls: tuple[str, ...] = ()

@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import rows
+from storage import digests, health, rows, stories
 from storage.db import describe_url, open_database, writer
 from storage.dedupe import find_duplicate, insert_ignoring_duplicates
 from storage.errors import StorageError
@@ -32,17 +32,21 @@ from storage.models import (
 )
 from storage.records import (
     ArticleRecord,
+    DigestView,
     FetchValidators,
     MatchView,
+    PendingStory,
     RunStats,
     RunView,
     SaveOutcome,
     SaveStatus,
+    SourceHealth,
+    StoryView,
 )
 from storage.rows import PreparedArticle, prepare_article
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from datetime import datetime
     from types import TracebackType
 
@@ -64,7 +68,16 @@ class Repository:
     Errors of the database surface as `StorageError`; invalid arguments as `ValueError`.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, story_window_days: int = stories.DEFAULT_WINDOW_DAYS) -> None:
+        """Open (and migrate) the database at `url`.
+
+        Args:
+            story_window_days: a new article joins the story of a near-duplicate published
+                at most this many days before or after it.
+        """
+        if story_window_days < 0:
+            raise ValueError(f"story_window_days must be 0 or more, not {story_window_days}")
+        self._story_window = story_window_days
         self._engine = open_database(url)
         self._url = describe_url(self._engine.url)
         self._dialect = self._engine.dialect.name
@@ -115,8 +128,18 @@ class Repository:
 
         return self._transact(work)
 
-    def finish_run(self, run_id: int, stats: RunStats, status: str) -> None:
-        values = rows.finished_run_values(stats, status)
+    def finish_run(
+        self,
+        run_id: int,
+        stats: RunStats,
+        status: str,
+        source_stats: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        """Record a run's end and figures; `source_stats` are its per-source figures."""
+        values = {
+            **rows.finished_run_values(stats, status),
+            **health.source_stats_values(source_stats),
+        }
 
         def work(session: Session) -> None:
             result = session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(values))
@@ -125,15 +148,35 @@ class Repository:
 
         self._transact(work)
 
-    def close_abandoned_runs(self) -> int:
+    def close_abandoned_runs(self, status: str = "interrupted") -> int:
         """Mark runs still "running" as interrupted (their crawl was killed); returns how many.
 
         Call only while holding the crawl lock, or a crawl running right now would be marked too.
+        `status` may say why instead: "timeout" when the daemon killed a crawl over its limit.
         """
+        if status not in ("interrupted", "timeout", "failed"):
+            raise ValueError(
+                f"An abandoned run ends interrupted, timeout or failed, not {status!r}"
+            )
+        # A killed crawl never reported its figures: count what it stored instead.
+        stored = select(func.count()).where(Article.run_id == CrawlRun.id).scalar_subquery()
+        matched = (
+            select(func.count())
+            .select_from(Match)
+            .join(Article, Article.id == Match.article_id)
+            .where(Article.run_id == CrawlRun.id)
+            .scalar_subquery()
+        )
         query = (
             update(CrawlRun)
             .where(CrawlRun.status == "running")
-            .values(status="interrupted", finished_at=utcnow())
+            .values(
+                status=status,
+                finished_at=utcnow(),
+                articles_extracted=stored,
+                matches=matched,
+                new_matches=matched,
+            )
         )
         return self._transact(lambda s: int(s.execute(query).rowcount))  # type: ignore[attr-defined]
 
@@ -151,6 +194,70 @@ class Repository:
             return rows.run_view(run)
 
         return self._transact(work, write=False)
+
+    def source_health(
+        self, sources: Sequence[str] | None = None, window: int = health.WINDOW
+    ) -> list[SourceHealth]:
+        """Sources silent over their last `window` crawls, or with failing feeds or sitemaps."""
+        return self._transact(lambda s: health.source_health(s, sources, window), write=False)
+
+    # Digests
+
+    def pending_stories(self) -> list[PendingStory]:
+        """The stories the next digest should carry (unsent matches of unsent stories)."""
+        return self._transact(digests.pending_stories, write=False)
+
+    def count_pending(self) -> tuple[int, int]:
+        """(stories, matched articles) waiting for the next digest."""
+        return self._transact(digests.count_pending, write=False)
+
+    def start_digest(
+        self,
+        *,
+        kind: str,
+        message_id: str | None,
+        subject: str,
+        recipients: Sequence[str],
+        stories: int,
+        article_ids: Sequence[int],
+        status: str = "sending",
+    ) -> int:
+        """Record a digest before it is sent ("sending"), or one with nothing to send ("empty")."""
+        return self._transact(
+            lambda s: digests.start_delivery(
+                s,
+                kind=kind,
+                message_id=message_id,
+                subject=subject,
+                recipients=recipients,
+                stories=stories,
+                article_ids=article_ids,
+                status=status,
+            )
+        )
+
+    def finish_digest(
+        self, digest_id: int, *, status: str, attempts: int, error: str | None = None
+    ) -> int:
+        """Record a digest's outcome; "sent" also marks its matches sent, in the same commit."""
+        return self._transact(
+            lambda s: digests.finish_delivery(
+                s, digest_id, status=status, attempts=attempts, error=error
+            )
+        )
+
+    def close_abandoned_digests(self) -> int:
+        """Mark digests left "sending" by a dead process as interrupted; hold the digest lock."""
+        return self._transact(digests.close_abandoned)
+
+    def list_digests(self, limit: int = 10) -> list[DigestView]:
+        return self._transact(lambda s: digests.list_deliveries(s, limit), write=False)
+
+    def last_digest_at(self) -> datetime | None:
+        return self._transact(digests.last_delivery_at, write=False)
+
+    def first_run_at(self) -> datetime | None:
+        return self._transact(digests.first_run_at, write=False)
 
     # Known URLs and fetch states
 
@@ -239,6 +346,8 @@ class Repository:
     def _save_article(
         self, session: Session, record: ArticleRecord, urls: list[str], values: dict[str, Any]
     ) -> SaveOutcome:
+        # First, before any row lock: a near-duplicate saved concurrently waits for this one.
+        stories.lock_bands(session, values["minhash"])
         source_id = self._source_id(session, record.source)
         found = find_duplicate(session, urls, values["content_hash"])
         if found is None:
@@ -251,15 +360,19 @@ class Repository:
                         insert(Match),
                         {"article_id": article_id, "matched_at": values["first_seen_at"]},
                     )
-                logger.debug("Stored article %d from %s", article_id, record.url)
-                return SaveOutcome(SaveStatus.NEW, article_id, new_match=record.matched)
+                story_id = stories.assign_story(session, article_id, values, self._story_window)
+                logger.debug(
+                    "Stored article %d (story %d) from %s", article_id, story_id, record.url
+                )
+                return SaveOutcome(SaveStatus.NEW, article_id, record.matched, story_id)
             # Another transaction stored this URL or this text since we looked: join its row.
             found = find_duplicate(session, urls, values["content_hash"])
             if found is None:
                 raise StorageError(f"Article {record.url} conflicted with a row that is gone")
         status, article_id, stored = found
         self._add_aliases(session, article_id, source_id, [u for u in urls if u not in stored])
-        return SaveOutcome(status, article_id, new_match=False)
+        story_id = session.scalar(select(Article.story_id).where(Article.id == article_id))
+        return SaveOutcome(status, article_id, new_match=False, story_id=story_id)
 
     def _add_aliases(
         self, session: Session, article_id: int, source_id: int, urls: list[str]
@@ -306,9 +419,30 @@ class Repository:
         )
         if since is not None:
             query = query.where(when >= as_utc(since))
+
+        def work(session: Session) -> list[MatchView]:
+            found = session.execute(query).all()
+            copies = stories.story_copies(session, (r.story_id for r in found if r.story_id))
+            return [
+                rows.match_view(row, stories.also_in(copies.get(row.story_id, []), row.url))
+                for row in found
+            ]
+
+        return self._transact(work, write=False)
+
+    def list_stories(
+        self, since: datetime | None = None, limit: int | None = None, matched_only: bool = True
+    ) -> list[StoryView]:
+        """Stories (near-duplicate articles grouped), newest first, each with its copies.
+
+        Args:
+            since: keep stories with an article published (or first seen) at or after this
+                time; naive is UTC.
+            matched_only: list only stories with a matched article, and count only those
+                articles for `since`, the order and the story's first article.
+        """
         return self._transact(
-            lambda s: [rows.match_view(row) for row in s.execute(query)],
-            write=False,
+            lambda s: stories.list_stories(s, since, limit, matched_only), write=False
         )
 
     def get_article_html(self, article_id: int) -> str | None:
@@ -398,6 +532,7 @@ def _sqlstate(exc: DBAPIError) -> str | None:
 
 _MATCH_COLUMNS = (
     Article.id,
+    Article.story_id,
     Article.url,
     Article.title,
     Article.published_at,

@@ -11,6 +11,7 @@ import zlib
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from storage import stories
 from storage.dedupe import hash_normalized, normalize_text
 from storage.errors import StorageError
 from storage.models import RUN_STATUSES, URL_LENGTH, utcnow
@@ -45,7 +46,9 @@ def prepare_article(record: ArticleRecord) -> PreparedArticle:
 
 
 def article_values(record: ArticleRecord) -> dict[str, Any]:
-    """The columns of a new article (all but its source), cleaned and with the text's hash."""
+    """The columns of a new article (all but its source and story), cleaned, with the text's
+    hash and MinHash signature (the costly parts, computed here in the extraction workers).
+    """
     text = clean(record.text)
     normalized = normalize_text(text)
     if not normalized:
@@ -58,6 +61,7 @@ def article_values(record: ArticleRecord) -> dict[str, Any]:
         "title": clean(record.title),
         "text": text,
         "content_hash": hash_normalized(normalized),
+        "minhash": stories.signature(normalized),
         "published_at": record.published_at,
         "first_seen_at": utcnow(),
         "language": clean_optional(record.language),
@@ -154,7 +158,8 @@ def run_view(run: CrawlRun) -> RunView:
     )
 
 
-def match_view(row: Row[Any]) -> MatchView:
+def match_view(row: Row[Any], also_in: list[str]) -> MatchView:
+    """A `list_matches` row (with `story_id`), and the URLs of its story's other copies."""
     explanation = dict(row.explanation)
     return MatchView(
         article_id=row.id,
@@ -167,4 +172,6 @@ def match_view(row: Row[Any]) -> MatchView:
         matched=explanation.get("groups", {}),
         language=row.language,
         explanation=explanation,
+        story=row.story_id,
+        also_in=also_in,
     )

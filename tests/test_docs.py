@@ -38,7 +38,8 @@ def _config_keys() -> list[str]:
 
             keys += [f"[[sources]] {name}" for name in SourceConfig.model_fields]
         elif inner:
-            keys += [f"[{section}] {name}" for name in inner]
+            # A key spelled differently in TOML (`[digest] from`) is documented by its alias.
+            keys += [f"[{section}] {info.alias or name}" for name, info in inner.items()]
         else:
             keys.append(section)
     return keys

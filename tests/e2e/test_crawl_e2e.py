@@ -198,3 +198,46 @@ def test_classify_uses_the_crawl_filter(crawled):
         assert output["id"] == article.id
         assert output["match"] is (article.expect == "match"), (article.id, output)
         assert set(output) == {"id", "match", "score", "matched"}
+
+
+def test_a_story_carried_by_three_outlets_is_one_story(crawled):
+    """The MAP dispatch on arcnews, rewritten on wpeco and odj: one story with three URLs."""
+    setup, site, _ = crawled
+    manifest = site.manifest
+    original = manifest.article("arcnews-dakhla-canaries")
+    versions = [original, *(a for a in manifest.articles if a.near_duplicate_of == original.id)]
+    assert len({a.outlet for a in versions}) == 3
+    expected = {canonicalize_url(url) for a in versions for url in a.urls}
+
+    result = setup.run(
+        "matches", "--config", str(setup.config), "--by", "story", "--format", "json"
+    )
+    assert result.returncode == 0, result.stderr
+    stories = json.loads(result.stdout)
+    [story] = [s for s in stories if s["url"] in expected]
+    assert {story["url"], *story["also_in"]} == expected
+    assert sorted(story["outlets"]) == sorted(a.outlet for a in versions)
+    # Every other match is a story of its own: near-duplicates are the only grouping.
+    grouped = [a for a in manifest.expected_matches() if a.near_duplicate_of]
+    assert len(stories) == len(manifest.expected_matches()) - len(grouped)
+    assert len({s["story"] for s in stories}) == len(stories)
+
+    result = setup.run("matches", "--config", str(setup.config), "--format", "json")
+    rows = {row["url"]: row for row in json.loads(result.stdout)}
+    assert {rows[url]["story"] for url in expected} == {story["story"]}
+    for url in expected:
+        assert sorted(rows[url]["also_in"]) == sorted(expected - {url})
+
+
+def test_an_identical_copy_on_another_outlet_is_listed_with_its_story(crawled):
+    """The same text on arcnews and lematin is one article (whichever came first) and its alias."""
+    setup, site, _ = crawled
+    article = site.manifest.article("arcnews-fes-meknes-hesse")
+    expected = {canonicalize_url(url) for url in article.urls}
+    assert len(expected) == 2
+    result = setup.run(
+        "matches", "--config", str(setup.config), "--by", "story", "--format", "json"
+    )
+    [story] = [s for s in json.loads(result.stdout) if s["url"] in expected]
+    assert {story["url"], *story["also_in"]} == expected
+    assert sorted(story["outlets"]) == sorted([article.outlet, article.republished_as[0].outlet])

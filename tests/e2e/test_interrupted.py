@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from tests.e2e.test_crawl_e2e import NEWSWATCH, CrawlSetup
 from tests.site.plugin import run_news_site
@@ -36,6 +37,8 @@ def count(db: Path, query: str) -> int:
     try:
         with engine.connect() as connection:
             return int(connection.execute(text(query)).scalar_one())
+    except OperationalError:
+        return 0  # the crawl has created the file but not yet its tables
     finally:
         engine.dispose()
 
@@ -84,14 +87,16 @@ discover = ["sitemaps"]
             stderr=subprocess.DEVNULL,
         )
         # Wait until some articles are committed, then kill without warning.
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if db.exists() and count(db, "SELECT count(*) FROM articles") >= 20:
-                break
-            assert crawl.poll() is None, "the crawl ended before it could be killed"
-            time.sleep(0.1)
-        crawl.send_signal(signal.SIGKILL)
-        crawl.wait(timeout=10)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                if db.exists() and count(db, "SELECT count(*) FROM articles") >= 20:
+                    break
+                assert crawl.poll() is None, "the crawl ended before it could be killed"
+                time.sleep(0.1)
+        finally:
+            crawl.send_signal(signal.SIGKILL)
+            crawl.wait(timeout=10)
         kept = count(db, "SELECT count(*) FROM articles")
         assert kept >= 20
 

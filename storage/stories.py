@@ -1,0 +1,415 @@
+"""Near-duplicate grouping: one story per text, whichever outlets republished it.
+
+An article whose text is a near-duplicate of an article stored within `window_days` joins that
+article's story; otherwise it starts one. Near-duplicate means: the Jaccard similarity of the two
+texts' word-bigram sets (after `storage.dedupe.normalize_text`) is at least `THRESHOLD`. The
+candidates come from MinHash locality-sensitive hashing, so a lookup is a few indexed queries
+bounded by the window, whatever the size of the database:
+
+- each article gets a MinHash signature of `SLOTS` values, computed in the extraction workers
+  (`storage.rows.prepare_article`) and stored in `articles.minhash`;
+- the signature is cut into `BANDS` bands of `ROWS` values; each band hashes to a key, stored in
+  `story_bands` with the article's day, under a (key, day) index;
+- a new article's candidates are the articles sharing a band key within the window. The
+  signatures weed out chance collisions, and the survivors are compared exactly, on their texts.
+
+Exact duplicates (same URL, same normalised text) are settled earlier by `storage.dedupe`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import random
+import struct
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy import Integer, Table, bindparam, func, insert, select, text, union_all, update
+from sqlalchemy.dialects import postgresql
+
+from storage.dedupe import normalize_text
+from storage.models import Article, ArticleUrl, Match, Source, Story, StoryBand, as_utc, utcnow
+from storage.records import StoryView
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from datetime import datetime
+
+    from sqlalchemy.engine import Row
+    from sqlalchemy.orm import Session
+    from sqlalchemy.sql import Select
+
+# Measured on tests/data/stories_pairs.jsonl (benchmarks/stories_speed.py --pairs): with word
+# bigrams, edited republications score 0.49 (lead reworded + paragraph dropped + other page
+# furniture + "(avec MAP)") to 0.99, and distinct stories at most 0.38 (two press releases
+# sharing a closing paragraph nearly as long as their body). Trigrams and unigrams separate
+# these two groups by less. 0.45 sits nearer the copies: a story wrongly hidden under another
+# costs more than a story listed twice.
+THRESHOLD = 0.45
+SHINGLE_WORDS = 2
+DEFAULT_WINDOW_DAYS = 7
+
+# 40 bands of 3 values: two texts at the threshold share a band (and are compared) with
+# probability 1 - (1 - 0.45**3)**40 = 0.978, at 0.5 with 0.995, at 0.6 with 0.9999; unrelated
+# texts of one language (bigram similarity about 0.02) only once in a few thousand pairs.
+ROWS = 3
+BANDS = 40
+SLOTS = ROWS * BANDS
+# Candidates whose signatures agree on fewer slots than this are dropped without reading their
+# text: the estimate's standard deviation near the threshold is 0.045, so a pair at 0.45 falls
+# under 0.25 less than once in 100,000.
+SURE = 0.8  # an estimate this high is a copy without an exact check
+MAX_EXACT = 3  # candidates compared exactly on their texts, best estimates first
+PREFILTER = 0.25
+MAX_CANDIDATES = 200  # most band-sharing articles compared; real copies share the most bands
+
+_SIGNATURE = struct.Struct(f"<{SLOTS}I")
+_BAND_BYTES = ROWS * 4
+_VALUE_MASK = 0xFFFF_FFFF
+_DAY_SECONDS = 86_400
+# Any fixed int4: the first key of PostgreSQL's two-int advisory locks, a space apart from the
+# one-bigint keys of the crawl and migration locks.
+_LOCK_NAMESPACE = 0x6E77_7374
+
+
+def _probe_orders(seed: int = 20_261_123) -> tuple[tuple[int, ...], ...]:
+    """For each slot, the fixed order in which an empty slot looks for a value to borrow."""
+    rng = random.Random(seed)  # the signatures are stored: this seed must never change
+    orders = []
+    for slot in range(SLOTS):
+        others = [other for other in range(SLOTS) if other != slot]
+        rng.shuffle(others)
+        orders.append(tuple(others))
+    return tuple(orders)
+
+
+_PROBES = _probe_orders()
+
+
+def shingles(normalized: str) -> set[str]:
+    """The word bigrams of a text already passed through `normalize_text`."""
+    words = normalized.split()
+    if len(words) < SHINGLE_WORDS:
+        return {normalized} if normalized else set()
+    return {f"{first} {second}" for first, second in itertools.pairwise(words)}
+
+
+def signature(normalized: str) -> bytes:
+    """The MinHash signature of a normalised text: `SLOTS` 32-bit values, little-endian.
+
+    One-permutation MinHash with optimal densification (Li, Owen and Zhang, NIPS 2012;
+    Shrivastava, ICML 2017): each bigram is hashed once, the hash picks a slot, and each slot
+    keeps its smallest value; an empty slot borrows the value of the first non-empty slot in a
+    fixed random order. Two texts agree on a slot with probability equal to their Jaccard
+    similarity, as with classic MinHash, for one hash per bigram instead of one per bigram and
+    slot (0.3 ms instead of 20 ms for a 1,000-word article in pure Python).
+    """
+    minima: list[int | None] = [None] * SLOTS
+    for shingle in shingles(normalized):
+        digest = hashlib.blake2b(shingle.encode("utf-8"), digest_size=8).digest()
+        value, slot = divmod(int.from_bytes(digest, "little"), SLOTS)
+        value &= _VALUE_MASK
+        current = minima[slot]
+        if current is None or value < current:
+            minima[slot] = value
+    if all(value is None for value in minima):
+        raise ValueError("a text without words has no signature")
+    values = [
+        value if value is not None else _borrow(minima, slot) for slot, value in enumerate(minima)
+    ]
+    return _SIGNATURE.pack(*values)
+
+
+def _borrow(minima: list[int | None], slot: int) -> int:
+    for other in _PROBES[slot]:
+        value = minima[other]
+        if value is not None:
+            return value
+    raise AssertionError("unreachable: some slot holds a value")
+
+
+def band_keys(packed: bytes) -> list[int]:
+    """One signed 64-bit key per band of the signature (the band's number is hashed in)."""
+    return [
+        int.from_bytes(
+            hashlib.blake2b(
+                bytes([band]) + packed[band * _BAND_BYTES : (band + 1) * _BAND_BYTES],
+                digest_size=8,
+            ).digest(),
+            "little",
+            signed=True,
+        )
+        for band in range(BANDS)
+    ]
+
+
+def estimate(one: bytes, other: bytes) -> float:
+    """The Jaccard similarity that two signatures estimate: the share of equal slots."""
+    mine: tuple[int, ...] = _SIGNATURE.unpack(one)
+    theirs: tuple[int, ...] = _SIGNATURE.unpack(other)
+    return sum(a == b for a, b in zip(mine, theirs, strict=True)) / SLOTS
+
+
+def similarity(one: set[str], other: set[str]) -> float:
+    """The Jaccard similarity of two shingle sets."""
+    if not one and not other:
+        return 1.0
+    return len(one & other) / len(one | other)
+
+
+def is_near_duplicate(one: str, other: str) -> bool:
+    """Whether two texts are near-duplicates: the rule a lookup applies to its candidates."""
+    return similarity(shingles(normalize_text(one)), shingles(normalize_text(other))) >= THRESHOLD
+
+
+def article_day(published: datetime | None, first_seen: datetime) -> int:
+    """The UTC day number of an article, by publication time, else first-seen time."""
+    return int(as_utc(published or first_seen).timestamp()) // _DAY_SECONDS
+
+
+def lock_bands(session: Session, packed: bytes) -> None:
+    """On PostgreSQL, take transaction-level locks on the signature's band keys.
+
+    Two near-duplicates saved at the same moment share a band key, so the second waits until
+    the first commits, then finds it: no two stories for one text. Take them first in the
+    transaction, before any row lock, so that the wait cannot deadlock. SQLite writers are
+    serialised already (BEGIN IMMEDIATE).
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    # In ascending order, as every saving transaction does, so that waits never form a cycle.
+    keys = sorted({_int4(key) for key in band_keys(packed)})
+    session.execute(_LOCK, {"namespace": _LOCK_NAMESPACE, "keys": keys})
+
+
+def _int4(key: int) -> int:
+    """The low 32 bits of a band key, signed: two keys sharing them only wait for each other."""
+    low = key & _VALUE_MASK
+    return low - (1 << 32) if low >= 1 << 31 else low
+
+
+_LOCK = text(
+    "SELECT count(pg_advisory_xact_lock(:namespace, k)) FROM unnest(:keys) AS t(k)"
+).bindparams(bindparam("keys", type_=postgresql.ARRAY(Integer)))
+
+
+def assign_story(
+    session: Session, article_id: int, values: dict[str, Any], window_days: int
+) -> int:
+    """Put a newly inserted article in a story (a near-duplicate's, else a new one).
+
+    `values` are the article's row values from `storage.rows.article_values`.
+    """
+    packed: bytes = values["minhash"]
+    day = article_day(values["published_at"], values["first_seen_at"])
+    keys = band_keys(packed)
+    story_id = find_story(session, keys, packed, values["text"], day, window_days)
+    if story_id is None:
+        story_id = session.scalars(_INSERT_STORY, {"created_at": utcnow()}).one()
+    session.execute(_SET_STORY, {"story": story_id, "article": article_id})
+    bands = [{"band_key": key, "day": day, "article_id": article_id} for key in dict.fromkeys(keys)]
+    # Core, not the ORM's bulk insert: 40 plain rows an article, and the ORM path cost more.
+    session.execute(insert(cast("Table", StoryBand.__table__)), bands)
+    return story_id
+
+
+_INSERT_STORY = insert(Story).values(created_at=bindparam("created_at")).returning(Story.id)
+_SET_STORY = (
+    update(Article)
+    .where(Article.id == bindparam("article"))
+    .values(story_id=bindparam("story"))
+    .execution_options(synchronize_session=False)
+)
+
+
+def find_story(
+    session: Session, keys: list[int], packed: bytes, body: str, day: int, window_days: int
+) -> int | None:
+    """The story of the stored text most similar to `body`, if it is a near-duplicate of it."""
+    found = session.execute(
+        _CANDIDATES,
+        {"keys": keys, "first": day - window_days, "last": day + window_days},
+    ).all()
+    estimates = {row.id: estimate(packed, row.minhash) for row in found if row.minhash is not None}
+    # The exact comparison re-reads and re-shingles a stored text: only for the few most
+    # similar candidates (a crawl of MAP copies can offer dozens), as measured in
+    # benchmarks/crawl_local.py, where it had become the main process's largest cost.
+    plausible = sorted(
+        (article for article, value in estimates.items() if value >= PREFILTER),
+        key=lambda article: (-estimates[article], article),
+    )[:MAX_EXACT]
+    if not plausible:
+        return None
+    if estimates[plausible[0]] >= SURE:
+        # Far above the threshold (the estimate's standard error is about 0.045 with 120
+        # slots): a copy, no need to re-read texts. Ties go to the older story, as below.
+        sure = [a for a in plausible if estimates[a] == estimates[plausible[0]]]
+        return int(min(row.story_id for row in session.execute(_TEXTS, {"ids": sure})))
+    mine = shingles(normalize_text(body))
+    best: tuple[float, int] | None = None
+    for row in session.execute(_TEXTS, {"ids": plausible}):
+        score = similarity(mine, shingles(normalize_text(row.text)))
+        # The most similar wins; on a tie, the older story.
+        if score >= THRESHOLD and (best is None or (score, -row.story_id) > (best[0], -best[1])):
+            best = (score, row.story_id)
+    return None if best is None else best[1]
+
+
+_SHARED = (
+    select(StoryBand.article_id, func.count().label("shared"))
+    .where(
+        StoryBand.band_key.in_(bindparam("keys", expanding=True)),
+        StoryBand.day.between(bindparam("first"), bindparam("last")),
+    )
+    .group_by(StoryBand.article_id)
+    .order_by(func.count().desc(), StoryBand.article_id)
+    .limit(MAX_CANDIDATES)
+    .subquery()
+)
+_CANDIDATES = (
+    select(Article.id, Article.minhash)
+    .join(_SHARED, _SHARED.c.article_id == Article.id)
+    .where(Article.story_id.is_not(None))
+)
+_TEXTS = select(Article.id, Article.story_id, Article.text).where(
+    Article.id.in_(bindparam("ids", expanding=True))
+)
+
+
+# Listing
+
+
+@dataclass(frozen=True, slots=True)
+class _Copy:
+    story_id: int
+    article_id: int  # the article the URL leads to (its own URL, or an alias of it)
+    url: str
+    source: str
+    when: datetime
+
+
+_CHUNK = 500  # ids per IN (...) list, well under SQLite's bound-parameter limit
+
+
+def story_copies(session: Session, story_ids: Iterable[int]) -> dict[int, list[_Copy]]:
+    """Every published copy of the stories, newest first: their articles' canonical URLs, and
+    the aliases found on other outlets (an alias on the article's own outlet is the same page).
+    """
+    wanted = list(dict.fromkeys(story_ids))
+    copies: dict[int, list[_Copy]] = {story_id: [] for story_id in wanted}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        for row in session.execute(_COPIES, {"stories": chunk}):
+            copies[row.story_id].append(
+                _Copy(row.story_id, row.article_id, row.url, row.name, row.at)
+            )
+    for found in copies.values():
+        found.sort(key=lambda copy: (copy.when, copy.article_id), reverse=True)
+    return copies
+
+
+_WHEN = func.coalesce(Article.published_at, Article.first_seen_at)
+_COPIES = union_all(
+    select(
+        Article.story_id,
+        Article.id.label("article_id"),
+        Article.url,
+        Source.name,
+        _WHEN.label("at"),
+    )
+    .join(Source, Source.id == Article.source_id)
+    .where(Article.story_id.in_(bindparam("stories", expanding=True))),
+    select(
+        Article.story_id,
+        Article.id.label("article_id"),
+        ArticleUrl.url,
+        Source.name,
+        ArticleUrl.created_at.label("at"),
+    )
+    .join(ArticleUrl, ArticleUrl.article_id == Article.id)
+    .join(Source, Source.id == ArticleUrl.source_id)
+    .where(
+        Article.story_id.in_(bindparam("stories", expanding=True)),
+        ArticleUrl.source_id != Article.source_id,
+    ),
+)
+
+
+def also_in(copies: Sequence[_Copy], own_url: str) -> list[str]:
+    """URLs of the copies other than `own_url` (an article's own cross-outlet aliases count)."""
+    return list(dict.fromkeys(copy.url for copy in copies if copy.url != own_url))
+
+
+def list_stories(
+    session: Session, since: datetime | None, limit: int | None, matched_only: bool
+) -> list[StoryView]:
+    """Stories newest first, by their first article's publication (else first-seen) time.
+
+    With `matched_only`, a story counts only its matched articles when choosing whether it is
+    listed (one of them at or after `since`) and which is its first article; its copies are
+    all its articles, matched or not.
+    """
+    first = func.min(_WHEN)
+    query = select(Article.story_id, first.label("first")).where(Article.story_id.is_not(None))
+    if matched_only:
+        query = query.join(Match, Match.article_id == Article.id)
+    query = query.group_by(Article.story_id)
+    if since is not None:
+        query = query.having(func.max(_WHEN) >= as_utc(since))
+    query = query.order_by(first.desc(), Article.story_id.desc()).limit(limit)
+    story_ids = [row.story_id for row in session.execute(query)]
+    if not story_ids:
+        return []
+    firsts: dict[int, Row[Any]] = {}
+    for start in range(0, len(story_ids), _CHUNK):
+        chunk = story_ids[start : start + _CHUNK]
+        for row in session.execute(_FIRST_ARTICLES[matched_only], {"stories": chunk}):
+            firsts.setdefault(row.story_id, row)
+    copies = story_copies(session, story_ids)
+    return [_story_view(firsts[story_id], copies[story_id]) for story_id in story_ids]
+
+
+def _first_articles(matched_only: bool) -> Select[Any]:
+    query = (
+        select(
+            Article.story_id,
+            Article.id,
+            Article.url,
+            Article.title,
+            Article.published_at,
+            Article.first_seen_at,
+            Article.score,
+            Article.language,
+            Article.explanation,
+            Source.name,
+        )
+        .join(Source, Source.id == Article.source_id)
+        .where(Article.story_id.in_(bindparam("stories", expanding=True)))
+        .order_by(Article.story_id, _WHEN, Article.id)
+    )
+    if matched_only:
+        query = query.join(Match, Match.article_id == Article.id)
+    return query
+
+
+# The articles of the stories, first (earliest) first: all of them, or the matched ones.
+_FIRST_ARTICLES = {flag: _first_articles(flag) for flag in (False, True)}
+
+
+def _story_view(row: Row[Any], copies: list[_Copy]) -> StoryView:
+    explanation = dict(row.explanation)
+    others = [(copy.url, copy.source) for copy in copies if copy.url != row.url]
+    return StoryView(
+        story_id=row.story_id,
+        article_id=row.id,
+        url=row.url,
+        title=row.title,
+        source=row.name,
+        published=row.published_at,
+        first_seen=row.first_seen_at,
+        score=row.score,
+        matched=explanation.get("groups", {}),
+        language=row.language,
+        copies=list(dict.fromkeys(others)),
+    )
