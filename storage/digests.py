@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select, update
 
 from storage import stories
-from storage.models import Article, CrawlRun, DigestDelivery, Match, Source, utcnow
+from storage.models import (
+    ARTICLE_SUMMARY_COLUMNS,
+    Article,
+    CrawlRun,
+    DigestDelivery,
+    Match,
+    Source,
+    utcnow,
+)
 from storage.records import DigestArticle, DigestView, PendingStory
 from storage.rows import clean
 
@@ -163,18 +171,7 @@ def _load_articles(session: Session, article_ids: list[int]) -> dict[int, Digest
     found: dict[int, DigestArticle] = {}
     for start in range(0, len(article_ids), _CHUNK):
         query = (
-            select(
-                Article.id,
-                Article.url,
-                Article.title,
-                Article.published_at,
-                Article.first_seen_at,
-                Article.score,
-                Article.language,
-                Article.explanation,
-                Article.text,
-                Source.name,
-            )
+            select(*ARTICLE_SUMMARY_COLUMNS, Article.text, Source.name)
             .join(Source, Source.id == Article.source_id)
             .where(Article.id.in_(article_ids[start : start + _CHUNK]))
         )

@@ -18,6 +18,7 @@ import contextlib
 import fcntl
 import os
 import socket
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -80,16 +81,15 @@ def daemon_holder(url: str) -> str | None:
     engine = create_engine_for(url)
     try:
         with engine.connect() as connection:
+            key = _scoped(connection, DAEMON_ADVISORY_KEY)
             got = connection.execute(
-                text("SELECT pg_try_advisory_lock(:key)"), {"key": DAEMON_ADVISORY_KEY}
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": key}
             ).scalar()
             if got:
-                connection.execute(
-                    text("SELECT pg_advisory_unlock(:key)"), {"key": DAEMON_ADVISORY_KEY}
-                )
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
                 connection.commit()
                 return None
-            holder = _advisory_holder(connection, DAEMON_ADVISORY_KEY)
+            holder = _advisory_holder(connection, key)
             connection.commit()
             return holder or "a process"
     finally:
@@ -173,6 +173,7 @@ def _advisory_lock(url: str, what: str, key: int = ADVISORY_KEY) -> Iterator[Non
     engine = create_engine_for(url)
     try:
         with engine.connect() as connection:
+            key = _scoped(connection, key)
             got = connection.execute(
                 text("SELECT pg_try_advisory_lock(:key)"), {"key": key}
             ).scalar()
@@ -194,6 +195,13 @@ def _advisory_lock(url: str, what: str, key: int = ADVISORY_KEY) -> Iterator[Non
                 connection.commit()
     finally:
         engine.dispose()
+
+
+def _scoped(connection: Connection, key: int) -> int:
+    """The lock key for this connection's schema: advisory locks are per database, and two
+    newswatch databases may live in two schemas of one PostgreSQL database."""
+    schema = connection.execute(text("SELECT current_schema()")).scalar() or "public"
+    return key ^ zlib.crc32(str(schema).encode("utf-8"))
 
 
 def _advisory_holder(connection: Connection, key: int) -> str | None:

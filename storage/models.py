@@ -267,3 +267,17 @@ class FetchState(Base):
     last_status: Mapped[int]
     last_fetched_at: Mapped[datetime]
     entries: Mapped[int] = mapped_column(default=0)
+
+
+# The columns every listing of articles reads (matches, stories, digest): one place to extend.
+ARTICLE_SUMMARY_COLUMNS = (
+    Article.id,
+    Article.story_id,
+    Article.url,
+    Article.title,
+    Article.published_at,
+    Article.first_seen_at,
+    Article.score,
+    Article.language,
+    Article.explanation,
+)

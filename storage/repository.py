@@ -19,6 +19,7 @@ from storage.db import describe_url, open_database, writer
 from storage.dedupe import find_duplicate, insert_ignoring_duplicates
 from storage.errors import StorageError
 from storage.models import (
+    ARTICLE_SUMMARY_COLUMNS,
     Article,
     ArticleUrl,
     Base,
@@ -411,7 +412,7 @@ class Repository:
         """
         when = func.coalesce(Article.published_at, Article.first_seen_at)
         query = (
-            select(*_MATCH_COLUMNS, Source.name)
+            select(*ARTICLE_SUMMARY_COLUMNS, Source.name)
             .join(Match, Match.article_id == Article.id)
             .join(Source, Source.id == Article.source_id)
             .order_by(when.desc(), Article.id.desc())
@@ -528,16 +529,3 @@ _SOURCE_ID = select(Source.id).where(Source.name == bindparam("name"))
 
 def _sqlstate(exc: DBAPIError) -> str | None:
     return getattr(exc.orig, "sqlstate", None)
-
-
-_MATCH_COLUMNS = (
-    Article.id,
-    Article.story_id,
-    Article.url,
-    Article.title,
-    Article.published_at,
-    Article.first_seen_at,
-    Article.score,
-    Article.language,
-    Article.explanation,
-)

@@ -29,7 +29,17 @@ from sqlalchemy import Integer, Table, bindparam, func, insert, select, text, un
 from sqlalchemy.dialects import postgresql
 
 from storage.dedupe import normalize_text
-from storage.models import Article, ArticleUrl, Match, Source, Story, StoryBand, as_utc, utcnow
+from storage.models import (
+    ARTICLE_SUMMARY_COLUMNS,
+    Article,
+    ArticleUrl,
+    Match,
+    Source,
+    Story,
+    StoryBand,
+    as_utc,
+    utcnow,
+)
 from storage.records import StoryView
 
 if TYPE_CHECKING:
@@ -372,18 +382,7 @@ def list_stories(
 
 def _first_articles(matched_only: bool) -> Select[Any]:
     query = (
-        select(
-            Article.story_id,
-            Article.id,
-            Article.url,
-            Article.title,
-            Article.published_at,
-            Article.first_seen_at,
-            Article.score,
-            Article.language,
-            Article.explanation,
-            Source.name,
-        )
+        select(*ARTICLE_SUMMARY_COLUMNS, Source.name)
         .join(Source, Source.id == Article.source_id)
         .where(Article.story_id.in_(bindparam("stories", expanding=True)))
         .order_by(Article.story_id, _WHEN, Article.id)
