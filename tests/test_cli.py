@@ -22,7 +22,7 @@ def run(tmp_path, monkeypatch):
     return invoke
 
 
-@pytest.mark.parametrize("command", ["crawl", "matches", "classify", "sources"])
+@pytest.mark.parametrize("command", sorted(main.commands))
 def test_every_command_has_help_with_an_example(run, command):
     for flag in ("--help", "-h"):
         result = run(command, flag)
