@@ -20,6 +20,7 @@ from storage.models import (
     DigestDelivery,
     Match,
     Source,
+    summary_fields,
     utcnow,
 )
 from storage.records import DigestArticle, DigestView, PendingStory
@@ -177,14 +178,7 @@ def _load_articles(session: Session, article_ids: list[int]) -> dict[int, Digest
         )
         for row in session.execute(query):
             found[row.id] = DigestArticle(
-                article_id=row.id,
-                url=row.url,
-                title=row.title,
-                source=row.name,
-                published=row.published_at,
-                first_seen=row.first_seen_at,
-                score=row.score,
-                language=row.language,
+                **summary_fields(row),
                 explanation=dict(row.explanation),
                 text=row.text,
             )

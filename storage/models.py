@@ -7,7 +7,7 @@ Only `storage` imports this module; the rest of the code sees the plain records 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -25,6 +25,9 @@ from sqlalchemy import (
     TypeDecorator,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Row
 
 # Names of constraints and indexes are stable, so migrations can refer to them on every backend.
 NAMING_CONVENTION = {
@@ -281,3 +284,17 @@ ARTICLE_SUMMARY_COLUMNS = (
     Article.language,
     Article.explanation,
 )
+
+
+def summary_fields(row: Row[Any]) -> dict[str, Any]:
+    """The fields every listing view shares, from a row of these columns plus `Source.name`."""
+    return {
+        "article_id": row.id,
+        "url": row.url,
+        "title": row.title,
+        "source": row.name,
+        "published": row.published_at,
+        "first_seen": row.first_seen_at,
+        "score": row.score,
+        "language": row.language,
+    }

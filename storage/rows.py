@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from storage import stories
 from storage.dedupe import hash_normalized, normalize_text
 from storage.errors import StorageError
-from storage.models import RUN_STATUSES, URL_LENGTH, utcnow
+from storage.models import RUN_STATUSES, URL_LENGTH, summary_fields, utcnow
 from storage.records import ArticleRecord, MatchView, RunStats, RunView
 
 if TYPE_CHECKING:
@@ -162,15 +162,8 @@ def match_view(row: Row[Any], also_in: list[str]) -> MatchView:
     """A `list_matches` row (with `story_id`), and the URLs of its story's other copies."""
     explanation = dict(row.explanation)
     return MatchView(
-        article_id=row.id,
-        url=row.url,
-        title=row.title,
-        source=row.name,
-        published=row.published_at,
-        first_seen=row.first_seen_at,
-        score=row.score,
+        **summary_fields(row),
         matched=explanation.get("groups", {}),
-        language=row.language,
         explanation=explanation,
         story=row.story_id,
         also_in=also_in,

@@ -38,6 +38,7 @@ from storage.models import (
     Story,
     StoryBand,
     as_utc,
+    summary_fields,
     utcnow,
 )
 from storage.records import StoryView
@@ -400,15 +401,8 @@ def _story_view(row: Row[Any], copies: list[_Copy]) -> StoryView:
     explanation = dict(row.explanation)
     others = [(copy.url, copy.source) for copy in copies if copy.url != row.url]
     return StoryView(
+        **summary_fields(row),
         story_id=row.story_id,
-        article_id=row.id,
-        url=row.url,
-        title=row.title,
-        source=row.name,
-        published=row.published_at,
-        first_seen=row.first_seen_at,
-        score=row.score,
         matched=explanation.get("groups", {}),
-        language=row.language,
         copies=list(dict.fromkeys(others)),
     )

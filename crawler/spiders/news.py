@@ -56,6 +56,7 @@ class NewsSpider(scrapy.Spider):
         # `scrapy crawl news -a source=a,b` and `newswatch crawl --source a --source b`.
         self.source_names = [name for name in source.split(",") if name]
         self.sources: list[Source] = []
+        self._by_name: dict[str, Source] = {}
         self.cutoff = datetime.now(UTC) - timedelta(days=14)
         self.section_pages = 3
         self.max_sitemap_bytes = 10 * 1024 * 1024
@@ -66,6 +67,7 @@ class NewsSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         config: Config = crawler.settings["NEWSWATCH_CONFIG"]
         spider.sources = [Source.from_config(s) for s in config.select_sources(spider.source_names)]
+        spider._by_name = {source.name: source for source in spider.sources}
         spider.cutoff = datetime.now(UTC) - timedelta(days=config.crawl.max_age_days)
         spider.section_pages = config.crawl.section_pages
         spider.max_sitemap_bytes = config.crawl.max_page_bytes
@@ -260,8 +262,7 @@ class NewsSpider(scrapy.Spider):
         )
 
     def _source(self, response: Response) -> Source:
-        name = response.meta["nw_source"]
-        return next(s for s in self.sources if s.name == name)
+        return self._by_name[response.meta["nw_source"]]
 
     def on_error(self, failure: Failure) -> Iterable[PageFailure]:
         """Log and count one failed request; the crawl goes on with the others."""
