@@ -6,7 +6,10 @@ delay), and in the same run times plain `trafilatura.extract` over the same page
 Prints pages per second and the ratio crawl time / extraction time (lower is better; below 1.0
 means the crawl, with fetching, filtering and storage, beats one process doing extraction alone).
 
-    python benchmarks/crawl_local.py [--pages 500] [--workers 0] [--keep]
+`--mix paragraphs` builds the pages from whole shared paragraphs instead of sentences: the
+adversarial case for near-duplicate grouping (see tests/site/bulk.py).
+
+    python benchmarks/crawl_local.py [--pages 500] [--workers 0] [--mix distinct] [--keep]
 """
 
 from __future__ import annotations
@@ -26,12 +29,16 @@ sys.path.insert(0, str(ROOT))
 
 import trafilatura
 
+from tests.site.bulk import MIXES
 from tests.site.server import render_bulk_page
 
 
-def start_site(pages: int, log_path: Path) -> tuple[subprocess.Popen[str], str]:
+def start_site(pages: int, mix: str, log_path: Path) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.site.server", "--log", str(log_path), "--bulk", str(pages)],
+        [
+            *(sys.executable, "-m", "tests.site.server", "--log", str(log_path)),
+            *("--bulk", str(pages), "--bulk-mix", mix),
+        ],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -82,9 +89,9 @@ discover = ["sitemaps"]
     return elapsed, result.stdout.strip().splitlines()[0]
 
 
-def time_plain_extraction(pages: int) -> float:
+def time_plain_extraction(pages: int, mix: str) -> float:
     """The baseline: trafilatura.extract over the same pages, one process, HTML already in memory."""
-    documents = [render_bulk_page(i, pages).decode("utf-8") for i in range(pages)]
+    documents = [render_bulk_page(i, pages, mix=mix).decode("utf-8") for i in range(pages)]
     started = time.perf_counter()
     for html in documents:
         trafilatura.extract(html, with_metadata=True)
@@ -95,19 +102,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=500)
     parser.add_argument("--workers", type=int, default=0, help="extraction processes (0 = cores)")
+    parser.add_argument("--mix", choices=MIXES, default="distinct", help="see tests/site/bulk.py")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="newswatch-bench-"))
-    site, base_url = start_site(args.pages, workdir / "requests.log")
+    site, base_url = start_site(args.pages, args.mix, workdir / "requests.log")
     try:
         crawl_seconds, summary = time_crawl(base_url, workdir, args.workers)
     finally:
         site.terminate()
         site.wait(timeout=10)
-    extraction_seconds = time_plain_extraction(args.pages)
+    extraction_seconds = time_plain_extraction(args.pages, args.mix)
 
-    print(f"pages: {args.pages}  cores: {os.cpu_count()}  workers: {args.workers or 'auto'}")
+    print(
+        f"pages: {args.pages} ({args.mix})  cores: {os.cpu_count()}  "
+        f"workers: {args.workers or 'auto'}"
+    )
     print(f"crawl summary: {summary}")
     print(
         f"newswatch crawl:        {crawl_seconds:7.2f} s  {args.pages / crawl_seconds:7.1f} pages/s"

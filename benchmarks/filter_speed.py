@@ -1,6 +1,6 @@
 """How many 5 KB articles per second the keyword filter decides, on one core.
 
-Two corpora: the labeled cases of tests/data/filter_cases.jsonl (French, English and Arabic
+Two corpora: the labeled cases of tests/data/filter_dev.jsonl (French, English and Arabic
 stories and hard negatives, dense in the rules' vocabulary), each padded to the target size with
 ordinary news paragraphs; and articles made of those ordinary paragraphs only, which is what most
 of a crawl looks like. Each run also times text folding alone, the floor under any matching, and
@@ -24,7 +24,7 @@ from crawler.filter.normalize import normalize_text
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-CASES = Path(__file__).resolve().parent.parent / "tests" / "data" / "filter_cases.jsonl"
+CASES = Path(__file__).resolve().parent.parent / "tests" / "data" / "filter_dev.jsonl"
 
 # Everyday news written for this benchmark, one paragraph per line: most of a crawl looks
 # like this, not like the dense stories of the labeled cases.

@@ -1,5 +1,6 @@
 """The `newswatch` command line. It parses arguments, calls the modules that do the work,
-formats their output and maps errors to exit codes; it is the only module that prints.
+formats their output and maps errors to exit codes; with `crawler.cli_rules` (the `rules` and
+`refilter` commands), it is the only module that prints. Shared options: `crawler.cli_options`.
 
 Exit codes: 0 success (a crawl in which some pages failed is still a success), 1 an error the
 message explains (database unreachable...), 2 a usage or configuration error.
@@ -7,71 +8,36 @@ message explains (database unreachable...), 2 a usage or configuration error.
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import json
 import sys
-from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
+from crawler.cli_options import (
+    CONTEXT,
+    F,
+    config_option,
+    csv_text,
+    echo_table,
+    format_option,
+    handle_errors,
+    shorten,
+    verbose_option,
+)
+from crawler.cli_refilter import refilter
+from crawler.cli_rules import rules
 from crawler.config import Config, load_config
-from crawler.errors import ConfigError, NewswatchError
+from crawler.errors import NewswatchError
 from crawler.logs import configure_logging
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from storage.records import MatchView, StoryView
-
-F = TypeVar("F", bound=Callable[..., Any])
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-def config_option(command: F) -> F:
-    return click.option(
-        "--config",
-        "config_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=None,
-        help="TOML config file (default: $NEWSWATCH_CONFIG, else ./newswatch.toml, else built-in).",
-    )(command)
-
-
-def verbose_option(command: F) -> F:
-    return click.option(
-        "-v", "--verbose", count=True, help="More log output (-v pages, -vv Scrapy too)."
-    )(command)
-
-
-def format_option(command: F) -> F:
-    return click.option(
-        "--format",
-        "output_format",
-        type=click.Choice(["table", "json", "csv"]),
-        default="table",
-        show_default=True,
-        help="Output format.",
-    )(command)
-
-
-def handle_errors(command: F) -> F:
-    """NewswatchError → 'Error: <message>' (exit 1; ConfigError exit 2). Other errors keep their traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except ConfigError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            sys.exit(2)
-        except NewswatchError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            sys.exit(1)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _load(config_path: Path | None) -> Config:
@@ -87,6 +53,10 @@ def main() -> None:
     Example:
       newswatch crawl && newswatch matches
     """
+
+
+main.add_command(rules)
+main.add_command(refilter)
 
 
 @main.command(context_settings=CONTEXT)
@@ -149,6 +119,12 @@ def crawl(config_path: Path | None, sources: tuple[str, ...], verbose: int) -> N
     show_default=True,
     help="One row per matched article, or per story (an article and its copies on other outlets).",
 )
+@click.option(
+    "--region",
+    metavar="NAME",
+    default=None,
+    help='Only matches that recognised this Moroccan region (any case), e.g. "Souss-Massa".',
+)
 @format_option
 @handle_errors
 def matches(
@@ -156,6 +132,7 @@ def matches(
     since: datetime | None,
     limit: int | None,
     group_by: str,
+    region: str | None,
     output_format: str,
 ) -> None:
     """List stored matches, newest first; --by story lists each story once with its outlets.
@@ -163,36 +140,48 @@ def matches(
     \b
     Example:
       newswatch matches --since 2026-11-01 --format json
+      newswatch matches --region "Souss-Massa"
       newswatch matches --by story
     """
     from storage.repository import Repository
 
+    if region is not None and group_by == "story":
+        raise click.UsageError("--region lists articles: use it without --by story")
     config = _load(config_path)
     since_utc = since.replace(tzinfo=UTC) if since else None
     with Repository(config.database.url) as repository:
         if group_by == "story":
             records = _story_records(repository.list_stories(since=since_utc, limit=limit))
         else:
-            records = _match_records(repository.list_matches(since=since_utc, limit=limit))
+            found = repository.list_matches(since=since_utc, limit=limit, region=region)
+            records = _match_records(found)
     if output_format == "json":
         click.echo(json.dumps(records, ensure_ascii=False, indent=2))
     elif output_format == "csv":
-        click.echo(_csv(records), nl=False)
+        click.echo(csv_text(records), nl=False)
     else:
         who = "outlets" if group_by == "story" else "source"
-        _table(
-            ["date", who, "score", "title", "url"],
+        echo_table(
+            ["date", who, "score", "tier", "region ↔ partner", "title", "url"],
             [
                 [
                     (r["published"] or r["first_seen"])[:10],
                     ", ".join(r["outlets"]) if group_by == "story" else r["source"],
                     f"{r['score']:.1f}",
-                    _shorten(r["title"], 60),
+                    r["tier"] or "-",
+                    shorten(_places(r["regions"], r["partners"]), 40),
+                    shorten(r["title"], 60),
                     r["url"],
                 ]
                 for r in records
             ],
         )
+
+
+def _places(regions: list[str], partners: list[str]) -> str:
+    """ "Souss-Massa ↔ Canary Islands": the regions and partners a match recognised."""
+    sides = [", ".join(regions) or "-", ", ".join(partners) or "-"]
+    return "-" if sides == ["-", "-"] else " ↔ ".join(sides)
 
 
 def _match_records(rows: Sequence[MatchView]) -> list[dict[str, Any]]:
@@ -208,6 +197,9 @@ def _match_records(rows: Sequence[MatchView]) -> list[dict[str, Any]]:
             "language": row.language,
             "story": row.story,
             "also_in": row.also_in,
+            "tier": row.tier,
+            "regions": row.regions,
+            "partners": row.partners,
         }
         for row in rows
     ]
@@ -228,6 +220,9 @@ def _story_records(stories: Sequence[StoryView]) -> list[dict[str, Any]]:
             "first_seen": story.first_seen.isoformat(),
             "language": story.language,
             "also_in": story.also_in,
+            "tier": story.tier,
+            "regions": story.regions,
+            "partners": story.partners,
         }
         for story in stories
     ]
@@ -347,41 +342,10 @@ def _emit(records: list[dict[str, Any]], output_format: str) -> None:
     if output_format == "json":
         click.echo(json.dumps(records, ensure_ascii=False, indent=2))
     elif output_format == "csv":
-        click.echo(_csv(records), nl=False)
+        click.echo(csv_text(records), nl=False)
     elif records:
         headers = list(records[0])
-        _table(headers, [[str(r[h]) for h in headers] for r in records])
-
-
-def _csv(records: list[dict[str, Any]]) -> str:
-    if not records:
-        return ""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(records[0]))
-    writer.writeheader()
-    for record in records:
-        writer.writerow(
-            {
-                k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v
-                for k, v in record.items()
-            }
-        )
-    return buffer.getvalue()
-
-
-def _table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
-    rows = list(rows)
-    if not rows:
-        click.echo("(nothing)")
-        return
-    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
-    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
-    for row in rows:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-
-
-def _shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+        echo_table(headers, [[str(r[h]) for h in headers] for r in records])
 
 
 # The daemon, the digest and the status (issue #4).
@@ -579,7 +543,7 @@ def status(config_path: Path | None, limit: int, output_format: str) -> None:
     click.echo(f"Database: {config.database.safe_url}; times in {config.schedule.timezone}")
     click.echo("")
     click.echo("Last crawls:")
-    _table(
+    echo_table(
         ["#", "started", "duration", "status", "pages", "articles", "new matches", "errors"],
         [
             [
@@ -597,7 +561,7 @@ def status(config_path: Path | None, limit: int, output_format: str) -> None:
     )
     click.echo("")
     click.echo("Last digests:")
-    _table(
+    echo_table(
         ["#", "time", "status", "stories", "recipients", "detail"],
         [
             [
@@ -606,7 +570,7 @@ def status(config_path: Path | None, limit: int, output_format: str) -> None:
                 f"{d['status']} ({d['kind']})",
                 str(d["stories"]),
                 str(d["recipients"]),
-                _shorten(str(d["error"] or d["message_id"] or ""), 70),
+                shorten(str(d["error"] or d["message_id"] or ""), 70),
             ]
             for d in sent
         ],

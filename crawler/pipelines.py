@@ -9,10 +9,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self
 
 from scrapy import signals
 
@@ -25,12 +24,12 @@ from crawler.processing import (
     process_page,
 )
 from crawler.workers import WorkerPool, current_pool
-from storage.records import RunStats, SaveStatus
+from crawler.writer import BatchWriter
+from storage.records import RunStats, SaveOutcome, SaveStatus, SkippedRecord
 from storage.repository import Repository
+from storage.rows import PreparedArticle
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from scrapy import Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Request, Response
@@ -40,7 +39,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 RUN_ID_KEY = "newswatch/run_id"
-T = TypeVar("T")
 # Requests that tell whether a source's discovery works (robots.txt may rightly be missing).
 DISCOVERY_KINDS = frozenset({"feed", "sitemap", "homepage", "section"})
 
@@ -56,9 +54,8 @@ class ArticlePipeline:
         shared = current_pool()
         self.owns_pool = shared is None
         self.pool: WorkerPool = shared or WorkerPool(config.crawl.workers, config.rules_path())
-        # One writer thread: the reactor keeps fetching while a row is committed, and writes
-        # stay in order (SQLite takes one writer at a time anyway).
-        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newswatch-writer")
+        # One writer thread, several articles per transaction (crawler.writer).
+        self.writer = BatchWriter(self.repository, self._count)
         self.run_id: int | None = None
         # Per source, for the source-health check: article URLs found (new or already stored),
         # and discovery URLs requested and those that gave a usable answer.
@@ -124,7 +121,7 @@ class ArticlePipeline:
     def close_spider(self) -> None:
         if self.owns_pool:
             self.pool.shutdown()
-        self.writer.shutdown(wait=True)
+        self.writer.close()
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.run_id is None:
@@ -193,13 +190,14 @@ class ArticlePipeline:
             return await asyncio.wrap_future(self.pool.executor.submit(process_page, job))
 
     async def _save(self, article: ProcessedArticle) -> None:
-        await self._write(self._save_and_count, article)
+        await asyncio.wrap_future(self.writer.submit(article.prepared))
 
-    def _save_and_count(self, article: ProcessedArticle) -> None:
-        """On the writer thread: store, then count at once, so that once the writer has
-        drained (`close_spider`), the run's figures are complete when it is recorded."""
-        record = article.record
-        outcome = self.repository.save_prepared(article.prepared)
+    def _count(self, write: PreparedArticle | SkippedRecord, outcome: SaveOutcome | None) -> None:
+        """On the writer thread, as each write commits: counted at once, so that once the writer
+        has drained (`close_spider`), the run's figures are complete when it is recorded."""
+        if not isinstance(write, PreparedArticle) or outcome is None:
+            return
+        record = write.record
         crawlstats.inc(self.crawler, "newswatch/articles_extracted")
         crawlstats.inc_source(self.crawler, record.source, "articles")
         if record.matched:
@@ -216,10 +214,8 @@ class ArticlePipeline:
     async def _skip(self, url: str, source: str, reason: str) -> None:
         crawlstats.inc(self.crawler, "newswatch/skipped")
         logger.debug("Skipped %s: %s", url, reason)
-        await self._write(self.repository.record_skipped, url, source, reason, self.run_id)
-
-    async def _write(self, method: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.writer, method, *args)
+        skipped = SkippedRecord(url=url, source=source, reason=reason, run_id=self.run_id)
+        await asyncio.wrap_future(self.writer.submit(skipped))
 
 
 def _first_url(request: Request) -> str:

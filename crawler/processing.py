@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
     from trafilatura.settings import Extractor
 
+    from crawler.filter.engine import Trace
+
 
 @dataclass(frozen=True, slots=True)
 class PageJob:
@@ -145,3 +147,8 @@ def _stored_url(job: PageJob, declared: str | None) -> str:
 def decide(engine: RuleEngine, title: str, text: str, language: str | None) -> MatchResult:
     """The filter decision exactly as the crawl makes it (same cleaning), for `newswatch classify`."""
     return engine.evaluate(clean_text(title), clean_text(text), language)
+
+
+def trace(engine: RuleEngine, title: str, text: str, language: str | None) -> Trace:
+    """`decide` with the evidence behind it, for `newswatch rules explain`."""
+    return engine.trace(clean_text(title), clean_text(text), language)

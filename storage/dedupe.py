@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import bindparam, literal_column, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
@@ -19,6 +19,7 @@ from storage.records import SaveStatus
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
+    from sqlalchemy.engine import Connection
     from sqlalchemy.orm import Session
     from sqlalchemy.sql import CompoundSelect
     from sqlalchemy.sql.dml import Insert
@@ -89,21 +90,24 @@ def insert_ignoring_duplicates(dialect_name: str, table: Table) -> Insert:
 
 # One statement, so that it reads one snapshot: as two, a row committed by a concurrent crawl
 # between them could be missed by URL yet found by text. Bound parameters let SQLAlchemy
-# compile it once per process.
+# compile it once per process; Core tables, not ORM entities, because it runs for every saved
+# article and the ORM's statement handling cost more than the query.
 _URLS: BindParameter[list[str]] = bindparam("urls", expanding=True)
+_ARTICLES = cast("Table", Article.__table__).c
+_ALIASES = cast("Table", ArticleUrl.__table__).c
 _DUPLICATES: CompoundSelect[Any] = union_all(
-    select(Article.url, Article.id, literal_column("'url'")).where(Article.url.in_(_URLS)),
-    select(ArticleUrl.url, ArticleUrl.article_id, literal_column("'url'")).where(
-        ArticleUrl.url.in_(_URLS)
+    select(_ARTICLES.url, _ARTICLES.id, literal_column("'url'")).where(_ARTICLES.url.in_(_URLS)),
+    select(_ALIASES.url, _ALIASES.article_id, literal_column("'url'")).where(
+        _ALIASES.url.in_(_URLS)
     ),
-    select(Article.url, Article.id, literal_column("'text'")).where(
-        Article.content_hash == bindparam("digest")
+    select(_ARTICLES.url, _ARTICLES.id, literal_column("'text'")).where(
+        _ARTICLES.content_hash == bindparam("digest")
     ),
 )
 
 
 def find_duplicate(
-    session: Session, urls: list[str], digest: str
+    session: Connection | Session, urls: list[str], digest: str
 ) -> tuple[SaveStatus, int, set[str]] | None:
     """The stored article that `urls` (canonical first) or the text hash `digest` lead to.
 

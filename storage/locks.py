@@ -1,4 +1,4 @@
-"""The crawl lock: at most one crawl (or daemon) works on a database at a time.
+"""The crawl lock: at most one crawl (or daemon, or refilter) works on a database at a time.
 
 SQLite: an exclusive `flock` on `<database>.lock` beside the file, holding the owner's PID.
 PostgreSQL: a session-level advisory lock held on a dedicated connection. Both are released by
@@ -239,6 +239,6 @@ def _locked_message(url: str, what: str, holder: str | None) -> str:
             "(e.g. `systemctl stop newswatch` or kill -TERM its PID) before starting another"
         )
     return (
-        f"another newswatch crawl or daemon{by} is working on {where}; wait for it to "
+        f"another newswatch crawl, refilter or daemon{by} is working on {where}; wait for it to "
         f"finish, or stop it, before starting this {what}"
     )

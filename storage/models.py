@@ -27,6 +27,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from sqlalchemy.engine import Row
 
 # Names of constraints and indexes are stable, so migrations can refer to them on every backend.
@@ -44,6 +46,7 @@ DIGEST_KINDS = ("scheduled", "manual")
 
 # URLs are unique-indexed; PostgreSQL refuses B-tree entries above ~2.7 kB.
 URL_LENGTH = 2000
+TIER_LENGTH = 100  # a tier's name in the rules; longer names are cut
 
 
 def as_utc(value: datetime) -> datetime:
@@ -209,6 +212,12 @@ class Match(Base):
     digest_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("digest_deliveries.id"), index=True
     )
+    # From the decision (`articles.explanation`), kept as columns for listing and grouping: the
+    # tier the rules gave ("core", "related"), and the Moroccan regions and foreign partners
+    # recognised, each under its gazetteer name. Since schema 0004.
+    tier: Mapped[str | None] = mapped_column(String(TIER_LENGTH))
+    regions: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
+    partners: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
 
 
 class DigestDelivery(Base):
@@ -298,3 +307,18 @@ def summary_fields(row: Row[Any]) -> dict[str, Any]:
         "score": row.score,
         "language": row.language,
     }
+
+
+def decision_fields(explanation: Mapping[str, Any]) -> dict[str, Any]:
+    """The tier, regions and partners of a stored decision (None and [] when it has none, as
+    in decisions stored before the rules had tiers)."""
+    tier = explanation.get("tier")
+    return {
+        "tier": tier[:TIER_LENGTH] if isinstance(tier, str) and tier else None,
+        "regions": _names(explanation.get("regions")),
+        "partners": _names(explanation.get("partners")),
+    }
+
+
+def _names(value: Any) -> list[str]:
+    return [name for name in value if isinstance(name, str)] if isinstance(value, list) else []

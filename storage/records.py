@@ -29,6 +29,16 @@ class ArticleRecord:
     run_id: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class SkippedRecord:
+    """A fetched page that holds no article, remembered so that it is not fetched again."""
+
+    url: str
+    source: str
+    reason: str
+    run_id: int | None = None
+
+
 class SaveStatus(enum.Enum):
     NEW = "new"
     DUPLICATE_URL = "duplicate_url"  # the canonical URL is already stored
@@ -85,6 +95,9 @@ class MatchView:
     explanation: dict[str, Any]
     story: int | None = None  # the story's id (None only for articles older than stories)
     also_in: list[str] = field(default_factory=list)  # URLs of the story's other copies
+    tier: str | None = None  # the rules' tier ("core", "related"), None without tiers
+    regions: list[str] = field(default_factory=list)  # Moroccan regions recognised
+    partners: list[str] = field(default_factory=list)  # foreign partners recognised
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +115,9 @@ class StoryView:
     matched: dict[str, list[str]]  # matched terms per group, of the first article
     language: str | None
     copies: list[tuple[str, str]]  # (url, source) of the other copies, newest first
+    tier: str | None = None  # of the first article's decision, as for `MatchView`
+    regions: list[str] = field(default_factory=list)
+    partners: list[str] = field(default_factory=list)
 
     @property
     def also_in(self) -> list[str]:
@@ -175,3 +191,47 @@ class SourceHealth:
     problem: str  # "silent" | "failing"
     crawls: int  # how many recent crawls the verdict looked at
     failed_urls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """A stored article's text, as `newswatch refilter` gives it to the filter again."""
+
+    article_id: int
+    title: str
+    text: str
+    language: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A filter decision as an article stores it (the explanation holds tier, regions...)."""
+
+    score: float
+    matched: bool
+    explanation: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class RefilterChange:
+    """An article whose matched flag a re-filtering changed (or would change, on a dry run)."""
+
+    article_id: int
+    url: str
+    title: str
+    kind: str  # "newly matched" | "no longer matched"
+    old_score: float
+    new_score: float
+    tier: str | None  # the new decision's tier
+    sent: bool  # no longer matched, but a digest already sent it: its match is kept as history
+
+
+@dataclass(frozen=True, slots=True)
+class RefilterBatch:
+    """What one batch (one transaction) of a re-filtering examined and changed."""
+
+    last_id: int | None  # the highest article id examined; None when no article was left
+    examined: int = 0
+    score_changed: int = 0  # still on the same side of the rules, with another score
+    unchanged: int = 0
+    changes: tuple[RefilterChange, ...] = ()

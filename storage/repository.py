@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import digests, health, rows, stories
+from storage import digests, health, matches, rows, stories
 from storage.db import describe_url, open_database, writer
 from storage.dedupe import find_duplicate, insert_ignoring_duplicates
 from storage.errors import StorageError
@@ -37,12 +37,16 @@ from storage.records import (
     FetchValidators,
     MatchView,
     PendingStory,
+    RefilterBatch,
     RunStats,
     RunView,
     SaveOutcome,
     SaveStatus,
+    SkippedRecord,
     SourceHealth,
+    StoredArticle,
     StoryView,
+    Verdict,
 )
 from storage.rows import PreparedArticle, prepare_article
 
@@ -51,6 +55,7 @@ if TYPE_CHECKING:
     from datetime import datetime
     from types import TracebackType
 
+    from sqlalchemy.engine import Connection
     from sqlalchemy.sql import ColumnElement, CompoundSelect
 
 logger = logging.getLogger(__name__)
@@ -92,6 +97,7 @@ class Repository:
         )
         self._insert_alias = insert_ignoring_duplicates(self._dialect, _table(ArticleUrl))
         self._insert_skipped = insert_ignoring_duplicates(self._dialect, _table(SkippedPage))
+        self._insert_match = insert(_table(Match))
 
     def __repr__(self) -> str:
         return f"Repository({self._url!r})"
@@ -341,42 +347,91 @@ class Repository:
 
     def save_prepared(self, prepared: PreparedArticle) -> SaveOutcome:
         """`save_article` for an article already prepared by `prepare_article` (in a worker)."""
-        record, urls, values = prepared.record, prepared.urls, prepared.values
-        return self._transact(lambda s: self._save_article(s, record, urls, values))
+        outcome = self._save_one(prepared)
+        assert outcome is not None
+        return outcome
+
+    def save_batch(
+        self, writes: Sequence[PreparedArticle | SkippedRecord]
+    ) -> list[SaveOutcome | Exception | None]:
+        """Store prepared articles and skipped pages in one transaction: one outcome each (None
+        for a skipped page), in order.
+
+        One commit serves the whole batch: on SQLite a commit costs more than an article's rows,
+        and on PostgreSQL it is a round trip. If the batch fails, it is rolled back and each
+        write is made again in its own transaction, so that a bad article costs only itself:
+        its outcome is then the `StorageError` or `ValueError` it raised.
+        """
+        if not writes:
+            return []
+        try:
+            return list(self._transact(lambda s: self._save_writes(s, writes)))
+        except (StorageError, ValueError) as exc:
+            if len(writes) == 1:
+                return [exc]
+            logger.debug("A batch of %d writes failed (%s); writing one by one", len(writes), exc)
+        results: list[SaveOutcome | Exception | None] = []
+        for write in writes:
+            try:
+                results.append(self._save_one(write))
+            except (StorageError, ValueError) as exc:
+                results.append(exc)
+        return results
+
+    def _save_one(self, write: PreparedArticle | SkippedRecord) -> SaveOutcome | None:
+        [outcome] = self._transact(lambda s: self._save_writes(s, [write]))
+        return outcome
+
+    def _save_writes(
+        self, session: Session, writes: Sequence[PreparedArticle | SkippedRecord]
+    ) -> list[SaveOutcome | None]:
+        connection = session.connection()
+        articles = [write for write in writes if isinstance(write, PreparedArticle)]
+        # First, before any row lock: a near-duplicate saved concurrently waits for this one.
+        stories.lock_bands(connection, [article.values["minhash"] for article in articles])
+        outcomes: list[SaveOutcome | None] = []
+        for write in writes:
+            if isinstance(write, PreparedArticle):
+                outcomes.append(self._save_article(session, connection, write))
+            else:
+                self._record_skipped(session, connection, write)
+                outcomes.append(None)
+        return outcomes
 
     def _save_article(
-        self, session: Session, record: ArticleRecord, urls: list[str], values: dict[str, Any]
+        self, session: Session, connection: Connection, prepared: PreparedArticle
     ) -> SaveOutcome:
-        # First, before any row lock: a near-duplicate saved concurrently waits for this one.
-        stories.lock_bands(session, values["minhash"])
+        record, urls, values = prepared.record, prepared.urls, prepared.values
         source_id = self._source_id(session, record.source)
-        found = find_duplicate(session, urls, values["content_hash"])
+        found = find_duplicate(connection, urls, values["content_hash"])
         if found is None:
             row = {**values, "source_id": source_id}
-            article_id = session.scalar(self._insert_article, row)
+            article_id = connection.execute(self._insert_article, row).scalar()
             if article_id is not None:
-                self._add_aliases(session, article_id, source_id, urls[1:])
+                self._add_aliases(connection, article_id, source_id, urls[1:])
                 if record.matched:
-                    session.execute(
-                        insert(Match),
-                        {"article_id": article_id, "matched_at": values["first_seen_at"]},
+                    connection.execute(
+                        self._insert_match,
+                        matches.match_values(
+                            article_id, values["first_seen_at"], values["explanation"]
+                        ),
                     )
-                story_id = stories.assign_story(session, article_id, values, self._story_window)
+                story_id = stories.assign_story(connection, article_id, values, self._story_window)
                 logger.debug(
                     "Stored article %d (story %d) from %s", article_id, story_id, record.url
                 )
                 return SaveOutcome(SaveStatus.NEW, article_id, record.matched, story_id)
             # Another transaction stored this URL or this text since we looked: join its row.
-            found = find_duplicate(session, urls, values["content_hash"])
+            found = find_duplicate(connection, urls, values["content_hash"])
             if found is None:
                 raise StorageError(f"Article {record.url} conflicted with a row that is gone")
         status, article_id, stored = found
-        self._add_aliases(session, article_id, source_id, [u for u in urls if u not in stored])
-        story_id = session.scalar(select(Article.story_id).where(Article.id == article_id))
-        return SaveOutcome(status, article_id, new_match=False, story_id=story_id)
+        self._add_aliases(connection, article_id, source_id, [u for u in urls if u not in stored])
+        joined: int | None = connection.execute(_STORY_OF, {"article": article_id}).scalar()
+        return SaveOutcome(status, article_id, new_match=False, story_id=joined)
 
     def _add_aliases(
-        self, session: Session, article_id: int, source_id: int, urls: list[str]
+        self, connection: Connection, article_id: int, source_id: int, urls: list[str]
     ) -> None:
         """Record `urls`, known to lead to no article, as aliases of `article_id`."""
         if urls:
@@ -385,44 +440,52 @@ class Repository:
                 {"url": url, "article_id": article_id, "source_id": source_id, "created_at": now}
                 for url in urls
             ]
-            session.execute(self._insert_alias, aliases)
+            connection.execute(self._insert_alias, aliases)
 
     def record_skipped(self, url: str, source: str, reason: str, run_id: int | None) -> None:
         """Remember a page that holds no article; a second call for the same URL changes nothing."""
-        values = {
-            "url": rows.checked_url(url),
-            "reason": rows.clean(reason)[: rows.MAX_SHORT_TEXT],
-            "run_id": run_id,
+        skipped = SkippedRecord(url=url, source=source, reason=reason, run_id=run_id)
+        self._transact(lambda s: self._save_writes(s, [skipped]))
+
+    def _record_skipped(
+        self, session: Session, connection: Connection, skipped: SkippedRecord
+    ) -> None:
+        row = {
+            "url": rows.checked_url(skipped.url),
+            "reason": rows.clean(skipped.reason)[: rows.MAX_SHORT_TEXT],
+            "run_id": skipped.run_id,
             "seen_at": utcnow(),
+            "source_id": self._source_id(session, skipped.source),
         }
-
-        def work(session: Session) -> None:
-            row = {**values, "source_id": self._source_id(session, source)}
-            session.execute(self._insert_skipped, row)
-
-        self._transact(work)
+        connection.execute(self._insert_skipped, row)
 
     def list_matches(
-        self, since: datetime | None = None, limit: int | None = None
+        self, since: datetime | None = None, limit: int | None = None, region: str | None = None
     ) -> list[MatchView]:
         """Matched articles, newest first by publication (or first-seen) time.
 
         Args:
             since: keep articles published (or first seen) at or after this time; naive is UTC.
+            region: keep matches that recognised this Moroccan region (any case).
         """
         when = func.coalesce(Article.published_at, Article.first_seen_at)
         query = (
-            select(*ARTICLE_SUMMARY_COLUMNS, Source.name)
+            select(*ARTICLE_SUMMARY_COLUMNS, Source.name, *matches.LISTED_COLUMNS)
             .join(Match, Match.article_id == Article.id)
             .join(Source, Source.id == Article.source_id)
+            # A match row whose article no longer matches (after a refilter) is sent history.
+            .where(Article.matched.is_(True))
             .order_by(when.desc(), Article.id.desc())
-            .limit(limit)
+            # Regions are a JSON list: filtered here, below, so the limit applies after it.
+            .limit(limit if region is None else None)
         )
         if since is not None:
             query = query.where(when >= as_utc(since))
 
         def work(session: Session) -> list[MatchView]:
             found = session.execute(query).all()
+            if region is not None:
+                found = matches.in_region(found, region)[:limit]
             copies = stories.story_copies(session, (r.story_id for r in found if r.story_id))
             return [
                 rows.match_view(row, stories.also_in(copies.get(row.story_id, []), row.url))
@@ -430,6 +493,24 @@ class Repository:
             ]
 
         return self._transact(work, write=False)
+
+    def refilter_batch(
+        self,
+        decide: Callable[[StoredArticle], Verdict],
+        *,
+        after: int = 0,
+        since: datetime | None = None,
+        limit: int = 500,
+        dry_run: bool = False,
+    ) -> RefilterBatch:
+        """Decide again on the `limit` articles that follow id `after` (first seen at or after
+        `since`) and store the new decisions, in one transaction; a dry run writes nothing."""
+        return self._transact(
+            lambda s: matches.refilter_batch(
+                s, decide, after=after, since=since, limit=limit, write=not dry_run
+            ),
+            write=not dry_run,
+        )
 
     def list_stories(
         self, since: datetime | None = None, limit: int | None = None, matched_only: bool = True
@@ -525,6 +606,7 @@ def _known_url_query(urls: list[str] | None) -> CompoundSelect[tuple[str]]:
 
 
 _SOURCE_ID = select(Source.id).where(Source.name == bindparam("name"))
+_STORY_OF = select(_table(Article).c.story_id).where(_table(Article).c.id == bindparam("article"))
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:

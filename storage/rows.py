@@ -159,7 +159,8 @@ def run_view(run: CrawlRun) -> RunView:
 
 
 def match_view(row: Row[Any], also_in: list[str]) -> MatchView:
-    """A `list_matches` row (with `story_id`), and the URLs of its story's other copies."""
+    """A `list_matches` row (with `story_id` and the match's tier, regions and partners), and
+    the URLs of its story's other copies."""
     explanation = dict(row.explanation)
     return MatchView(
         **summary_fields(row),
@@ -167,4 +168,7 @@ def match_view(row: Row[Any], also_in: list[str]) -> MatchView:
         explanation=explanation,
         story=row.story_id,
         also_in=also_in,
+        tier=row.tier,
+        regions=list(row.regions or []),
+        partners=list(row.partners or []),
     )

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import operator
 import random
 import struct
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from storage.models import (
     Story,
     StoryBand,
     as_utc,
+    decision_fields,
     summary_fields,
     utcnow,
 )
@@ -47,7 +49,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from datetime import datetime
 
-    from sqlalchemy.engine import Row
+    from sqlalchemy.engine import Connection, Row
     from sqlalchemy.orm import Session
     from sqlalchemy.sql import Select
 
@@ -179,19 +181,20 @@ def article_day(published: datetime | None, first_seen: datetime) -> int:
     return int(as_utc(published or first_seen).timestamp()) // _DAY_SECONDS
 
 
-def lock_bands(session: Session, packed: bytes) -> None:
-    """On PostgreSQL, take transaction-level locks on the signature's band keys.
+def lock_bands(connection: Connection, signatures: Iterable[bytes]) -> None:
+    """On PostgreSQL, take transaction-level locks on the band keys of the signatures.
 
     Two near-duplicates saved at the same moment share a band key, so the second waits until
     the first commits, then finds it: no two stories for one text. Take them first in the
-    transaction, before any row lock, so that the wait cannot deadlock. SQLite writers are
-    serialised already (BEGIN IMMEDIATE).
+    transaction, before any row lock, and for a whole batch of articles at once, so that the
+    wait cannot deadlock. SQLite writers are serialised already (BEGIN IMMEDIATE).
     """
-    if session.get_bind().dialect.name != "postgresql":
+    if connection.dialect.name != "postgresql":
         return
     # In ascending order, as every saving transaction does, so that waits never form a cycle.
-    keys = sorted({_int4(key) for key in band_keys(packed)})
-    session.execute(_LOCK, {"namespace": _LOCK_NAMESPACE, "keys": keys})
+    keys = sorted({_int4(key) for packed in signatures for key in band_keys(packed)})
+    if keys:
+        connection.execute(_LOCK, {"namespace": _LOCK_NAMESPACE, "keys": keys})
 
 
 def _int4(key: int) -> int:
@@ -206,7 +209,7 @@ _LOCK = text(
 
 
 def assign_story(
-    session: Session, article_id: int, values: dict[str, Any], window_days: int
+    connection: Connection, article_id: int, values: dict[str, Any], window_days: int
 ) -> int:
     """Put a newly inserted article in a story (a near-duplicate's, else a new one).
 
@@ -215,34 +218,46 @@ def assign_story(
     packed: bytes = values["minhash"]
     day = article_day(values["published_at"], values["first_seen_at"])
     keys = band_keys(packed)
-    story_id = find_story(session, keys, packed, values["text"], day, window_days)
+    story_id = find_story(connection, keys, packed, values["text"], day, window_days)
     if story_id is None:
-        story_id = session.scalars(_INSERT_STORY, {"created_at": utcnow()}).one()
-    session.execute(_SET_STORY, {"story": story_id, "article": article_id})
+        story_id = connection.execute(_INSERT_STORY, {"created_at": utcnow()}).scalar_one()
+    connection.execute(_SET_STORY, {"story": story_id, "article": article_id})
     bands = [{"band_key": key, "day": day, "article_id": article_id} for key in dict.fromkeys(keys)]
-    # Core, not the ORM's bulk insert: 40 plain rows an article, and the ORM path cost more.
-    session.execute(insert(cast("Table", StoryBand.__table__)), bands)
+    connection.execute(_INSERT_BANDS, bands)
     return story_id
 
 
-_INSERT_STORY = insert(Story).values(created_at=bindparam("created_at")).returning(Story.id)
+# Core statements on the tables, not ORM ones: this runs for every stored article, and the
+# ORM's statement handling cost more than SQLite's work (measured with benchmarks/crawl_local.py).
+_ARTICLES = cast("Table", Article.__table__)
+_BANDS = cast("Table", StoryBand.__table__)
+_STORIES = cast("Table", Story.__table__)
+_INSERT_STORY = insert(_STORIES).values(created_at=bindparam("created_at")).returning(_STORIES.c.id)
 _SET_STORY = (
-    update(Article)
-    .where(Article.id == bindparam("article"))
+    update(_ARTICLES)
+    .where(_ARTICLES.c.id == bindparam("article"))
     .values(story_id=bindparam("story"))
-    .execution_options(synchronize_session=False)
 )
+_INSERT_BANDS = insert(_BANDS)
 
 
 def find_story(
-    session: Session, keys: list[int], packed: bytes, body: str, day: int, window_days: int
+    connection: Connection | Session,
+    keys: list[int],
+    packed: bytes,
+    body: str,
+    day: int,
+    window_days: int,
 ) -> int | None:
     """The story of the stored text most similar to `body`, if it is a near-duplicate of it."""
-    found = session.execute(
+    found = connection.execute(
         _CANDIDATES,
         {"keys": keys, "first": day - window_days, "last": day + window_days},
     ).all()
-    estimates = {row.id: estimate(packed, row.minhash) for row in found if row.minhash is not None}
+    mine: tuple[int, ...] = _SIGNATURE.unpack(packed)
+    estimates = {
+        article: _agreement(mine, minhash) for article, minhash in found if minhash is not None
+    }
     # The exact comparison re-reads and re-shingles a stored text: only for the few most
     # similar candidates (a crawl of MAP copies can offer dozens), as measured in
     # benchmarks/crawl_local.py, where it had become the main process's largest cost.
@@ -256,35 +271,42 @@ def find_story(
         # Far above the threshold (the estimate's standard error is about 0.045 with 120
         # slots): a copy, no need to re-read texts. Ties go to the older story, as below.
         sure = [a for a in plausible if estimates[a] == estimates[plausible[0]]]
-        return int(min(row.story_id for row in session.execute(_TEXTS, {"ids": sure})))
-    mine = shingles(normalize_text(body))
+        return int(min(row.story_id for row in connection.execute(_TEXTS, {"ids": sure})))
+    mine_shingles = shingles(normalize_text(body))
     best: tuple[float, int] | None = None
-    for row in session.execute(_TEXTS, {"ids": plausible}):
-        score = similarity(mine, shingles(normalize_text(row.text)))
+    for row in connection.execute(_TEXTS, {"ids": plausible}):
+        score = similarity(mine_shingles, shingles(normalize_text(row.text)))
         # The most similar wins; on a tie, the older story.
         if score >= THRESHOLD and (best is None or (score, -row.story_id) > (best[0], -best[1])):
             best = (score, row.story_id)
     return None if best is None else best[1]
 
 
+def _agreement(mine: tuple[int, ...], other: bytes) -> float:
+    """`estimate` with this article's signature unpacked once for all its candidates."""
+    theirs: tuple[int, ...] = _SIGNATURE.unpack(other)
+    agreeing: int = sum(map(operator.eq, mine, theirs))
+    return agreeing / SLOTS
+
+
 _SHARED = (
-    select(StoryBand.article_id, func.count().label("shared"))
+    select(_BANDS.c.article_id, func.count().label("shared"))
     .where(
-        StoryBand.band_key.in_(bindparam("keys", expanding=True)),
-        StoryBand.day.between(bindparam("first"), bindparam("last")),
+        _BANDS.c.band_key.in_(bindparam("keys", expanding=True)),
+        _BANDS.c.day.between(bindparam("first"), bindparam("last")),
     )
-    .group_by(StoryBand.article_id)
-    .order_by(func.count().desc(), StoryBand.article_id)
+    .group_by(_BANDS.c.article_id)
+    .order_by(func.count().desc(), _BANDS.c.article_id)
     .limit(MAX_CANDIDATES)
     .subquery()
 )
 _CANDIDATES = (
-    select(Article.id, Article.minhash)
-    .join(_SHARED, _SHARED.c.article_id == Article.id)
-    .where(Article.story_id.is_not(None))
+    select(_ARTICLES.c.id, _ARTICLES.c.minhash)
+    .join(_SHARED, _SHARED.c.article_id == _ARTICLES.c.id)
+    .where(_ARTICLES.c.story_id.is_not(None))
 )
-_TEXTS = select(Article.id, Article.story_id, Article.text).where(
-    Article.id.in_(bindparam("ids", expanding=True))
+_TEXTS = select(_ARTICLES.c.id, _ARTICLES.c.story_id, _ARTICLES.c.text).where(
+    _ARTICLES.c.id.in_(bindparam("ids", expanding=True))
 )
 
 
@@ -364,7 +386,8 @@ def list_stories(
     first = func.min(_WHEN)
     query = select(Article.story_id, first.label("first")).where(Article.story_id.is_not(None))
     if matched_only:
-        query = query.join(Match, Match.article_id == Article.id)
+        # A match row of an article no longer matched (after a refilter) is sent history.
+        query = query.join(Match, Match.article_id == Article.id).where(Article.matched.is_(True))
     query = query.group_by(Article.story_id)
     if since is not None:
         query = query.having(func.max(_WHEN) >= as_utc(since))
@@ -389,7 +412,7 @@ def _first_articles(matched_only: bool) -> Select[Any]:
         .order_by(Article.story_id, _WHEN, Article.id)
     )
     if matched_only:
-        query = query.join(Match, Match.article_id == Article.id)
+        query = query.join(Match, Match.article_id == Article.id).where(Article.matched.is_(True))
     return query
 
 
@@ -402,6 +425,7 @@ def _story_view(row: Row[Any], copies: list[_Copy]) -> StoryView:
     others = [(copy.url, copy.source) for copy in copies if copy.url != row.url]
     return StoryView(
         **summary_fields(row),
+        **decision_fields(explanation),
         story_id=row.story_id,
         matched=explanation.get("groups", {}),
         copies=list(dict.fromkeys(others)),

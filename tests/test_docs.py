@@ -14,7 +14,13 @@ README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encodi
 
 
 def _commands() -> list[tuple[str, click.Command]]:
-    return sorted(main.commands.items())
+    """Every command, and each subcommand of a group as "group subcommand"."""
+    found: list[tuple[str, click.Command]] = []
+    for name, command in sorted(main.commands.items()):
+        found.append((name, command))
+        if isinstance(command, click.Group):
+            found += [(f"{name} {sub}", c) for sub, c in sorted(command.commands.items())]
+    return found
 
 
 @pytest.mark.parametrize(("name", "command"), _commands())

@@ -24,7 +24,10 @@ def test_default_rules_load():
     assert path.is_file()
     rules = load_rules_file(path)
     assert {"moroccan_region", "foreign_partner", "agreement"} <= {g.name for g in rules.groups}
-    assert [t.name for t in rules.tiers] == ["core", "core", "core", "related"]
+    names = [t.name for t in rules.tiers]
+    assert names == ["core"] * names.count("core") + ["related"] * names.count("related")
+    assert names.count("core") >= 3
+    assert names.count("related") >= 1
     regions = next(g for g in rules.gazetteers if g.name == "ma_regions")
     assert len(regions.places) == 12
     assert regions.reports == "regions"

@@ -19,8 +19,16 @@ from sqlalchemy import inspect
 from storage.db import alembic_config, create_engine_for, open_database, parse_database_url, writer
 from storage.errors import StorageError
 from storage.models import Base
-from storage.records import ArticleRecord, FetchValidators, RunStats, SaveStatus
+from storage.records import (
+    ArticleRecord,
+    FetchValidators,
+    RunStats,
+    SaveOutcome,
+    SaveStatus,
+    SkippedRecord,
+)
 from storage.repository import Repository
+from storage.rows import prepare_article
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -275,6 +283,53 @@ def test_unknown_run_id_is_a_storage_error(repo):
         repo.save_article(make_record(run_id=987654))
     assert repo.count_articles() == 0
     assert repo.save_article(make_record()).status is SaveStatus.NEW
+
+
+def test_a_batch_saves_articles_and_skipped_pages_in_order(repo):
+    run_id = repo.start_run(["hespress-fr"])
+    mirror = "https://www.le360.ma/societe/tanger-region-sud-feuille-de-route-301122/"
+    category = "https://fr.hespress.com/regions"
+    outcomes = repo.save_batch(
+        [
+            prepare_article(make_record(run_id=run_id)),
+            SkippedRecord(url=category, source="hespress-fr", reason="no article text"),
+            prepare_article(make_record(source="le360", url=mirror, fetched_url=mirror)),
+        ]
+    )
+    first, skipped, copy = outcomes
+    assert isinstance(first, SaveOutcome)
+    assert isinstance(copy, SaveOutcome)
+    assert first.status is SaveStatus.NEW
+    assert first.new_match
+    assert skipped is None
+    assert copy.status is SaveStatus.DUPLICATE_CONTENT
+    assert copy.article_id == first.article_id
+    assert repo.known_urls([make_record().url, mirror, category]) == {
+        make_record().url,
+        mirror,
+        category,
+    }
+    assert repo.save_batch([]) == []
+
+
+def test_a_bad_write_in_a_batch_fails_alone(repo):
+    elsewhere = "https://www.medias24.com/fes-meknes-hesse.html"
+    category = "https://fr.hespress.com/regions"
+    good, bad, skipped = repo.save_batch(
+        [
+            prepare_article(make_record()),
+            prepare_article(
+                make_record(url=elsewhere, fetched_url=elsewhere, text=FES_TEXT, run_id=987654)
+            ),
+            SkippedRecord(url=category, source="hespress-fr", reason="no article text"),
+        ]
+    )
+    assert isinstance(good, SaveOutcome)
+    assert good.status is SaveStatus.NEW
+    assert isinstance(bad, StorageError)
+    assert skipped is None
+    assert repo.count_articles() == 1
+    assert repo.known_urls([elsewhere, category]) == {category}
 
 
 # Known URLs, skipped pages, fetch states

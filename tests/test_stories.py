@@ -26,8 +26,9 @@ from storage import stories
 from storage.db import alembic_config, create_engine_for, writer
 from storage.dedupe import normalize_text
 from storage.models import Article, ArticleUrl, Match, Story
-from storage.records import ArticleRecord, SaveStatus
+from storage.records import ArticleRecord, SaveOutcome, SaveStatus
 from storage.repository import Repository
+from storage.rows import prepare_article
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -190,6 +191,26 @@ def test_exact_duplicate_keeps_the_story_of_its_article(repo):
     assert same.status is SaveStatus.DUPLICATE_CONTENT
     assert again.status is SaveStatus.DUPLICATE_URL
     assert first.story_id == same.story_id == again.story_id
+
+
+def test_copies_saved_in_one_batch_share_their_story(repo):
+    """A crawl saves several articles per transaction: a copy finds the original before it."""
+    first, copy, same, other = repo.save_batch(
+        [
+            prepare_article(record("https://lematin.ma/essaouira-saint-malo", ORIGINAL)),
+            prepare_article(record("https://leseco.ma/jumelage-essaouira", COPY, source="leseco")),
+            prepare_article(record("https://le360.ma/essaouira", ORIGINAL, source="le360")),
+            prepare_article(record("https://lematin.ma/rabat-bruxelles", OTHER_STORY)),
+        ]
+    )
+    assert isinstance(first, SaveOutcome)
+    assert isinstance(copy, SaveOutcome)
+    assert isinstance(same, SaveOutcome)
+    assert isinstance(other, SaveOutcome)
+    assert first.status is copy.status is other.status is SaveStatus.NEW
+    assert same.status is SaveStatus.DUPLICATE_CONTENT
+    assert first.story_id == copy.story_id == same.story_id
+    assert other.story_id not in (None, first.story_id)
 
 
 @pytest.mark.parametrize(("days", "together"), [(7, True), (-7, True), (8, False), (-8, False)])

@@ -16,7 +16,7 @@ import re
 from bisect import bisect_left
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from crawler.filter.normalize import (
     ATOM_REGEX,
@@ -38,6 +38,9 @@ from crawler.filter.rules import (
     parse_rules,
 )
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
 logger = logging.getLogger(__name__)
 
 _ARABIC_BUCKET = "\u0600"  # index key for pieces that start with an optional Arabic prefix
@@ -48,6 +51,8 @@ _REFERENCE = re.compile(r"<([^<>]*)>")
 # on this small set lets the regex engine skip from one to the next in C: measured as fast as
 # spaces alone and 25% faster than \W.
 _WORD_START = "[ \n.,;:!?\u060c\u061b\u061f]"
+_BREAKS = frozenset(_WORD_START[1:-1])
+_PLACE_REACH = 120  # characters from a template's start to its place name, for `trace`
 # A term found: (owner, term index, place or None); owners are the groups, then the exclusions.
 Label = tuple[int, int, str | None]
 _Place = tuple[int, int, str, bool]  # gazetteer, length, place name, counts alone
@@ -91,6 +96,41 @@ class MatchResult:
             "penalties": dict(self.penalties),
             "reason": self.reason,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One term found, as `RuleEngine.trace` reports it: where, and its zone multiplier."""
+
+    owner: str  # the group or exclusion
+    exclusion: bool
+    term: str  # as written in the rules
+    place: str | None  # the gazetteer name a "<gazetteer>" term matched
+    zones: tuple[str, ...]  # "title", "lead", "body", in the order first met
+    count: int  # occurrences in the part of the article the owner looks at
+    multiplier: float  # the best of title_weight, lead_weight and 1 among its zones
+    text: str  # the words found there, folded (shows what a "coopér*" caught)
+
+
+@dataclass(frozen=True, slots=True)
+class TierCheck:
+    """Every condition of one tier block, in order, each with whether it held."""
+
+    name: str
+    conditions: tuple[tuple[bool, str], ...]
+
+    @property
+    def held(self) -> bool:
+        return all(held for held, _ in self.conditions)
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """A decision with its evidence, for `newswatch rules explain`."""
+
+    result: MatchResult
+    hits: tuple[Hit, ...]
+    tiers: tuple[TierCheck, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +224,19 @@ class RuleEngine:
 
     def evaluate(self, title: str, text: str, language: str | None = None) -> MatchResult:
         """Score one article. `language` is accepted for rules that may use it later."""
+        return self._decide(title, text).result()
+
+    def trace(self, title: str, text: str, language: str | None = None) -> Trace:
+        """`evaluate` with its evidence: every term found and where, and every tier condition.
+
+        Slower than `evaluate` (it checks every condition of every tier); for `rules explain`.
+        """
+        decision = self._decide(title, text)
+        result = decision.result()
+        return Trace(result, decision.hits(), decision.tier_checks(result.score))
+
+    def _decide(self, title: str, text: str) -> _Decision:
+        """One scan of the folded article; `evaluate` and `trace` read the decision it gives."""
         folded_title = normalize_text(title) if title else ""
         folded = f"\n{folded_title}\n{normalize_text(text) if text else ''}"
         starts: dict[str, list[int]] = {}
@@ -213,7 +266,7 @@ class RuleEngine:
         if names:
             extras.sort(key=_position)
             self._assemble(folded, found, extras)
-        return _Decision(self, found, folded, len(folded_title) + 1).result()
+        return _Decision(self, found, folded, len(folded_title) + 1)
 
     def _assemble(
         self, folded: str, found: dict[Label, list[int]], extras: list[tuple[int, _Extras]]
@@ -286,6 +339,24 @@ class RuleEngine:
         result: _Hit = (tuple(labels), extras if any(extras) else None)
         self._cache[hit] = result
         return result
+
+    def _found_text(self, label: Label, position: int, folded: str) -> str:
+        """The folded words a term matched at `position`; for a place term, up to the end of
+        the place's name (a template's fixed text after the name is left out). Slow: `trace`."""
+        owner, term_index, place = label
+        if place is None:
+            pieces = [i for i, uses in enumerate(self._uses) if (owner, term_index) in uses.terms]
+            starts = [position]
+        else:
+            pieces = [i for i, u in enumerate(self._uses) if any(p[1] == place for p in u.places)]
+            window = folded[position : position + _PLACE_REACH]
+            starts = [position] + [position + i + 1 for i, c in enumerate(window) if c in _BREAKS]
+        for start in starts:
+            matches = [self._regex(index).match(folded, start) for index in pieces]
+            ends = [match.end() for match in matches if match is not None]
+            if ends:
+                return folded[position : max(ends)].strip()
+        return ""
 
     def _regex(self, index: int) -> re.Pattern[str]:
         pattern = self._piece_regex[index]
@@ -374,6 +445,9 @@ class _Decision:
                     seen[label[2]] = min(positions[0], seen.get(label[2], len(folded)))
         self.places = {kind: sorted(seen, key=seen.__getitem__) for kind, seen in places.items()}
         self.tiers = engine._tiers
+        # Kept, not used, by `result`: `hits` reads them again for `RuleEngine.trace`.
+        self.engine, self.found = engine, found
+        self.title_end, self.lead_end = title_end, lead_end
 
     def result(self) -> MatchResult:
         rules = self.rules
@@ -429,24 +503,81 @@ class _Decision:
 
     def _tier_problem(self, tier: _CompiledTier, score: float, threshold: float) -> str | None:
         """What keeps an article out of a tier, in words; None when it qualifies."""
+        for held, condition in self._conditions(tier, score, threshold):
+            if not held:
+                return condition
+        return None
+
+    def _conditions(
+        self, tier: _CompiledTier, score: float, threshold: float
+    ) -> Iterator[tuple[bool, str]]:
+        """Each condition of a tier and whether it holds, lazily: `_tier_problem` stops at the
+        first failure, the common case, so the others cost nothing there."""
         labels, rule = self.labels, tier.rule
         for alternatives, names in zip(tier.require, rule.require, strict=True):
-            if not any(labels[index] for index in alternatives):
-                return f"no term of {' | '.join(names)}"
+            present = [
+                name for index, name in zip(alternatives, names, strict=True) if labels[index]
+            ]
+            if present:
+                yield True, f"a term of {' | '.join(names)} ({', '.join(present)})"
+            else:
+                yield False, f"no term of {' | '.join(names)}"
         for index, name in zip(tier.forbid, rule.forbid, strict=True):
-            if labels[index]:
-                return f"{name} is present"
+            yield (False, f"{name} is present") if labels[index] else (True, f"no {name}")
         for (index, count), (name, _) in zip(tier.min_terms, rule.min_terms, strict=True):
-            if len(labels[index]) < count:
-                return f"needs {count} terms of {name}, found {len(labels[index])}"
+            found = len(labels[index])
+            if found < count:
+                yield False, f"needs {count} terms of {name}, found {found}"
+            else:
+                yield True, f"{found} terms of {name} (needs {count})"
         if tier.near is not None and rule.near is not None:
             left = sorted(p for index in tier.near[0] for p in self.positions[index])
             right = sorted(p for index in tier.near[1] for p in self.positions[index])
-            if not self._near(left, right, rule.within_words):
-                sides = " and ".join(" | ".join(side) for side in rule.near)
-                return f"{sides} are never within {rule.within_words} words"
+            sides = " and ".join(" | ".join(side) for side in rule.near)
+            if self._near(left, right, rule.within_words):
+                yield True, f"{sides} within {rule.within_words} words"
+            else:
+                yield False, f"{sides} are never within {rule.within_words} words"
         minimum = threshold if rule.min_score is None else rule.min_score
-        return f"score {score:g} < {minimum:g}" if score < minimum else None
+        if score < minimum:
+            yield False, f"score {score:g} < {minimum:g}"
+        else:
+            yield True, f"score {score:g} >= {minimum:g}"
+
+    def tier_checks(self, score: float) -> tuple[TierCheck, ...]:
+        """Every condition of every tier, for `RuleEngine.trace`; `score` is the result's."""
+        threshold = self.rules.settings.threshold
+        return tuple(
+            TierCheck(tier.rule.name, tuple(self._conditions(tier, score, threshold)))
+            for tier in self.tiers
+        )
+
+    def hits(self) -> tuple[Hit, ...]:
+        """Every term found in the part of the article its group or exclusion looks at."""
+        hits = []
+        engine, groups = self.engine, len(self.rules.groups)
+        for label in sorted(self.found, key=lambda label: (label[0], self.found[label][0])):
+            owner = label[0]
+            positions = _keep(
+                self.found[label], engine._wheres[owner], self.title_end, self.lead_end
+            )
+            if not positions:
+                continue
+            rule = engine._owners[owner]
+            zones = (_zone(p, self.title_end, self.lead_end) for p in positions)
+            hits.append(
+                Hit(
+                    owner=rule.name,
+                    exclusion=owner >= groups,
+                    term=rule.terms[label[1]],
+                    place=label[2],
+                    zones=tuple(dict.fromkeys(zones)),
+                    count=len(positions),
+                    multiplier=self.labels[owner][label],
+                    text=engine._found_text(label, positions[0], self.folded),
+                )
+            )
+        return tuple(hits)
 
     def _near(self, left: list[int], right: list[int], within: int) -> bool:
         for a in left:
@@ -484,6 +615,12 @@ def _zone_weight(
     if positions[-1] >= lead_end:
         weights.append(1.0)
     return max(weights)
+
+
+def _zone(position: int, title_end: int, lead_end: int) -> str:
+    if position < title_end:
+        return "title"
+    return "lead" if position < lead_end else "body"
 
 
 def _position(item: tuple[int, _Extras]) -> int:

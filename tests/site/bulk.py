@@ -1,8 +1,18 @@
 """The `bulk` outlet (`--bulk N`): N synthetic article pages for benchmarks.
 
-Each page mixes fixture paragraphs in a different order and closes with a sentence of its own,
-so no two texts are identical; `render_bulk_page(i, n)` gives a benchmark the same bytes
-in-process, without HTTP.
+Each page strings fixture material together in its own order and closes with a sentence of its
+own, so no two texts are identical; `render_bulk_page(i, n)` gives a benchmark the same bytes
+in-process, without HTTP. Two mixes (`--bulk-mix`), which differ in how much text pages share:
+
+- "distinct" (default): fixture sentences with about half of their longer lowercase words
+  swapped for other fixture words, page by page. Two pages then share word bigrams as two
+  distinct stories do (Jaccard median 0.056, 99th percentile 0.09; the different-story pairs of
+  tests/data/stories_pairs.jsonl: median 0.04), so near-duplicate grouping sees what a real
+  site gives it: few candidates and almost no text comparison.
+- "paragraphs": whole fixture paragraphs, unchanged. The fixtures hold only 143 of them (about
+  50 KB), so any two pages share about 12% of their bigrams (median 0.12, up to 0.33): the
+  adversarial case for near-duplicate grouping (on 500 pages, 25 band-sharing candidates and 2
+  exact text comparisons per article), kept to measure that worst case.
 """
 
 from __future__ import annotations
@@ -20,6 +30,8 @@ from tests.site.pages import Entry, Style
 from tests.site.replies import Reply, Request
 
 TEXT_CHARS = 5000  # about 5 KB of article text per page
+MIXES = ("distinct", "paragraphs")
+SWAP = 0.5  # share of content words swapped in the "distinct" mix
 SITEMAP_LIMIT = 50_000  # URLs per sitemap file, as the protocol allows
 STYLE = Style(
     "bulk",
@@ -28,6 +40,10 @@ STYLE = Style(
     item='<div class="views-row"><a href="{url}">{title}</a> <time datetime="{iso}">{date}</time></div>',
 )
 BULK_PATH = re.compile(r"/actualite/(\d+)/[a-z0-9-]+\.html")
+# A sentence ends with . ! ? or », and the next one starts with a capital or «.
+_SENTENCE_END = re.compile(r"(?<=[.!?»])\s+(?=[A-ZÀ-ÝÉ«])")
+# Lowercase words of 5 letters or more: no names (places stay), no function words.
+_CONTENT_WORD = re.compile(r"\b[a-zàâçéèêëîïôûùüÿœ]{5,}\b")
 
 
 @cache
@@ -37,6 +53,12 @@ def _pool() -> tuple[tuple[FixtureArticle, ...], tuple[str, ...]]:
         a for a in load_manifest().articles if a.lang == "fr" and a.paragraphs and a.storable
     )
     return articles, tuple(p for a in articles for p in a.paragraphs if len(p) > 200)
+
+
+@cache
+def _sentences() -> tuple[str, ...]:
+    _, paragraphs = _pool()
+    return tuple(s for p in paragraphs for s in _SENTENCE_END.split(p))
 
 
 def bulk_path(i: int) -> str:
@@ -50,14 +72,45 @@ def bulk_published(i: int, n: int, now: datetime) -> datetime:
     return now - timedelta(days=10 * i / max(n, 1), minutes=7)
 
 
-def bulk_article(i: int, n: int, now: datetime, base: str) -> Entry:
-    articles, paragraphs = _pool()
+@cache
+def _content_words() -> tuple[str, ...]:
+    return tuple(sorted({w for s in _sentences() for w in _CONTENT_WORD.findall(s)}))
+
+
+def _body(i: int, mix: str) -> list[str]:
+    """The paragraphs of page `i`: about `TEXT_CHARS` of fixture text in the page's own order."""
     rng = random.Random(i)
+    if mix == "paragraphs":
+        _, paragraphs = _pool()
+        return _take(rng.sample(paragraphs, len(paragraphs)))
+    words = _content_words()
+    sentences = [
+        _CONTENT_WORD.sub(lambda m: rng.choice(words) if rng.random() < SWAP else m[0], sentence)
+        for sentence in _take(rng.sample(_sentences(), len(_sentences())))
+    ]
+    grouped = []
+    while sentences:
+        size = rng.randint(2, 3)
+        grouped.append(" ".join(sentences[:size]))
+        sentences = sentences[size:]
+    return grouped
+
+
+def _take(pieces: list[str]) -> list[str]:
+    """The first of `pieces` that hold `TEXT_CHARS` characters together."""
     chosen: list[str] = []
-    for paragraph in rng.sample(paragraphs, len(paragraphs)):
-        chosen.append(paragraph)
+    for piece in pieces:
+        chosen.append(piece)
         if sum(map(len, chosen)) >= TEXT_CHARS:
             break
+    return chosen
+
+
+def bulk_article(i: int, n: int, now: datetime, base: str, mix: str = "distinct") -> Entry:
+    if mix not in MIXES:
+        raise ValueError(f"bulk mix {mix!r} is not one of {', '.join(MIXES)}")
+    articles, _ = _pool()
+    chosen = _body(i, mix)
     chosen.append(f"Cette dépêche porte le numéro {i} sur {n} dans les archives de la rédaction.")
     source = articles[i % len(articles)]
     article = FixtureArticle(
@@ -93,11 +146,15 @@ def _title(i: int) -> str:
 
 
 def render_bulk_page(
-    i: int, n: int, now: datetime | None = None, base: str = "http://127.0.0.1"
+    i: int,
+    n: int,
+    now: datetime | None = None,
+    base: str = "http://127.0.0.1",
+    mix: str = "distinct",
 ) -> bytes:
     """The HTML of bulk page `i` of `n`, as the server sends it (UTF-8 bytes)."""
     now = now or datetime.now(UTC)
-    entry = bulk_article(i, n, now, base)
+    entry = bulk_article(i, n, now, base, mix)
     body = pages.body_html(STYLE, entry.article.paragraphs)
     main = pages.article_main(STYLE, entry, body, now)
     text = pages.page(
@@ -116,8 +173,16 @@ class Bulk(Outlet):
     name = "bulk"
     style = STYLE
 
-    def __init__(self, base_url: str, manifest: Manifest, options: SiteOptions, count: int) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        manifest: Manifest,
+        options: SiteOptions,
+        count: int,
+        mix: str = "distinct",
+    ) -> None:
         self.count = count
+        self.mix = mix
         super().__init__(base_url, manifest, options)
 
     def _entries(self) -> list[Entry]:
@@ -139,7 +204,7 @@ class Bulk(Outlet):
                 children.append((self.url(f"/sitemap-{k}.xml"), now))
             index = documents.sitemap_index(children)
             self.routes["/sitemap.xml"] = replies.document(index, replies.XML, now)
-        latest = [bulk_article(i, n, now, self.base) for i in range(min(n, 10))]
+        latest = [bulk_article(i, n, now, self.base, self.mix) for i in range(min(n, 10))]
         self.routes["/"] = replies.page(self.render_listing("Dernières dépêches", latest, []))
         self.patterns.append((BULK_PATH, self._article))
 
@@ -148,6 +213,6 @@ class Bulk(Outlet):
         if i >= self.count or request.path != bulk_path(i):
             return replies.not_found(self.style.site)
         # Not gzipped: the benchmark should measure the crawler, not the server's zlib.
-        reply = Reply(body=render_bulk_page(i, self.count, self.now, self.base))
+        reply = Reply(body=render_bulk_page(i, self.count, self.now, self.base, self.mix))
         reply.compressible = False
         return reply

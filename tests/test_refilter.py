@@ -1,0 +1,124 @@
+"""crawler.refilter and storage.matches.refilter_batch: new rules applied to stored articles.
+
+SQLite and (when configured) PostgreSQL. The rules and articles are in tests/refilter_setup.py.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select, text
+
+from crawler.config import load_config
+from crawler.refilter import refilter
+from storage.db import create_engine_for
+from storage.errors import CrawlLockedError
+from storage.locks import crawl_lock
+from storage.models import Match
+from storage.repository import Repository
+from tests.refilter_setup import mark_sent, store_articles, url, write_config, write_rules
+
+
+@pytest.fixture
+def setup(db_url, tmp_path, monkeypatch):
+    """Articles stored under the "before" rules, `sent` sent by a digest; the "after" config."""
+    for name in ("NEWSWATCH_CONFIG", "NEWSWATCH_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    ids = store_articles(db_url, write_rules(tmp_path, "before"))
+    digest_id = mark_sent(db_url, [ids["sent"]])
+    config = load_config(write_config(tmp_path, db_url, "after"))
+    return db_url, ids, digest_id, config
+
+
+def match_rows(db_url: str) -> dict[int, tuple[object, ...]]:
+    engine = create_engine_for(db_url)
+    try:
+        with engine.connect() as connection:
+            query = select(Match.article_id, Match.digest_id, Match.tier, Match.regions)
+            return {row[0]: tuple(row[1:]) for row in connection.execute(query)}
+    finally:
+        engine.dispose()
+
+
+def test_new_rules_change_matches_and_pending(setup):
+    db_url, ids, digest_id, config = setup
+    with Repository(db_url) as repo:
+        assert repo.count_pending() == (2, 2)  # pending and kept; sent was sent
+    summary = refilter(config, batch_size=2)  # three batches: keyset pagination across them
+    assert summary.examined == 5
+    assert [(c.article_id, c.tier) for c in summary.newly_matched] == [(ids["new"], "related")]
+    assert {(c.article_id, c.sent) for c in summary.no_longer_matched} == {
+        (ids["sent"], True),
+        (ids["pending"], False),
+    }
+    assert (summary.score_changed, summary.unchanged) == (1, 1)  # kept 16 → 18; other
+    rows = match_rows(db_url)
+    # The newly matched article waits for the next digest, with its tier and region.
+    assert rows[ids["new"]] == (None, "related", ["Drâa-Tafilalet"])
+    # The unsent match is gone; the sent one stays, as history.
+    assert ids["pending"] not in rows
+    assert rows[ids["sent"]][0] == digest_id
+    with Repository(db_url) as repo:
+        assert {m.url for m in repo.list_matches()} == {url("new"), url("kept")}
+        assert {s.url for s in repo.list_stories()} == {url("new"), url("kept")}
+        assert repo.count_pending() == (2, 2)
+        assert {p.lead.url for p in repo.pending_stories()} == {url("new"), url("kept")}
+        kept = {m.url: m for m in repo.list_matches()}[url("kept")]
+        assert kept.score == 18.0
+        assert kept.explanation["rules"] == summary.rules_digest
+
+
+def test_a_second_run_changes_nothing(setup):
+    _, _, _, config = setup
+    refilter(config)
+    again = refilter(config)
+    assert (again.examined, again.unchanged, again.changes) == (5, 5, ())
+
+
+def test_dry_run_lists_the_changes_and_writes_nothing(setup):
+    db_url, ids, _, config = setup
+    before = match_rows(db_url)
+    summary = refilter(config, dry_run=True)
+    assert summary.dry_run
+    assert {c.article_id for c in summary.changes} == {ids["new"], ids["sent"], ids["pending"]}
+    assert match_rows(db_url) == before
+    with Repository(db_url) as repo:
+        assert {m.url for m in repo.list_matches()} == {url("sent"), url("pending"), url("kept")}
+
+
+def test_old_rules_again_restore_matches_without_resending(setup, tmp_path):
+    db_url, ids, digest_id, config = setup
+    refilter(config)
+    summary = refilter(load_config(write_config(tmp_path, db_url, "before")))
+    assert {c.article_id for c in summary.newly_matched} == {ids["sent"], ids["pending"]}
+    rows = match_rows(db_url)
+    assert rows[ids["sent"]][0] == digest_id  # the same row, still sent: not news again
+    assert rows[ids["pending"]][0] is None
+    assert ids["new"] not in rows
+    with Repository(db_url) as repo:
+        assert {p.lead.url for p in repo.pending_stories()} == {url("pending"), url("kept")}
+
+
+def test_since_skips_older_articles(setup):
+    db_url, ids, _, config = setup
+    engine = create_engine_for(db_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text("UPDATE articles SET first_seen_at = :old WHERE id = :id"),
+                {"old": "2020-01-01 00:00:00", "id": ids["new"]},
+            )
+    finally:
+        engine.dispose()
+    summary = refilter(config, since=datetime(2021, 1, 1, tzinfo=UTC))
+    assert summary.examined == 4
+    assert ids["new"] not in {c.article_id for c in summary.changes}
+
+
+def test_refuses_while_a_crawl_holds_the_lock(setup):
+    db_url, _, _, config = setup
+    with crawl_lock(db_url), pytest.raises(CrawlLockedError, match="before starting this refilter"):
+        refilter(config)
+    with crawl_lock(db_url):
+        assert refilter(config, dry_run=True).examined == 5  # writes nothing: needs no lock
