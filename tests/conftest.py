@@ -1,3 +1,3 @@
 """Shared pytest configuration: plugins with the database and local-site fixtures."""
 
-pytest_plugins = ["tests.dbfixtures", "tests.site.plugin"]
+pytest_plugins = ["tests.cli_fixtures", "tests.dbfixtures", "tests.site.plugin"]

@@ -10,18 +10,6 @@ from click.testing import CliRunner
 from crawler.cli import main
 
 
-@pytest.fixture
-def run(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    for name in ("NEWSWATCH_CONFIG", "NEWSWATCH_DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-
-    def invoke(*args: str, stdin: str | None = None):
-        return CliRunner().invoke(main, list(args), input=stdin, catch_exceptions=False)
-
-    return invoke
-
-
 @pytest.mark.parametrize("command", sorted(main.commands))
 def test_every_command_has_help_with_an_example(run, command):
     for flag in ("--help", "-h"):

@@ -44,18 +44,6 @@ LABELED = [
 
 
 @pytest.fixture
-def run(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    for name in ("NEWSWATCH_CONFIG", "NEWSWATCH_DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-
-    def invoke(*args: str, stdin: str | None = None):
-        return CliRunner().invoke(main, list(args), input=stdin, catch_exceptions=False)
-
-    return invoke
-
-
-@pytest.fixture
 def labeled(tmp_path):
     path = tmp_path / "labeled.jsonl"
     path.write_text("".join(json.dumps(item) + "\n" for item in LABELED), encoding="utf-8")
