@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from scrapy.settings import default_settings
+
 if TYPE_CHECKING:
     from crawler.config import Config
 
@@ -64,13 +66,16 @@ def build_settings(config: Config) -> dict[str, Any]:
             "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None
         },
         "ITEM_PIPELINES": {"crawler.pipelines.ArticlePipeline": 300},
-        "EXTENSIONS": {
-            "crawler.progress.ProgressLine": 500,
-            # Scrapy's remote control runs Python code sent to a localhost port and writes a
-            # job file to the user's profile; newswatch needs neither. Left out rather than
-            # disabled, its module is not even imported (aiohttp: 0.1 s of every crawl's start).
-            "scrapy.extensions.remote_control.RemoteControl": None,
+        # Scrapy's remote control runs Python code sent to a localhost port and writes a job
+        # file to the user's profile; newswatch needs neither. Left out of the base list rather
+        # than disabled in EXTENSIONS, where Scrapy imports every key, even one set to None:
+        # its module then is not even imported (aiohttp: 0.1 s of every crawl's start).
+        "EXTENSIONS_BASE": {
+            name: order
+            for name, order in default_settings.EXTENSIONS_BASE.items()
+            if name != "scrapy.extensions.remote_control.RemoteControl"
         },
+        "EXTENSIONS": {"crawler.progress.ProgressLine": 500},
         # Feeds and sitemaps often answer gzip; brotli is installed with its security floor.
         "COMPRESSION_ENABLED": True,
     }

@@ -17,13 +17,14 @@ from scrapy import signals
 
 from crawler import crawlstats
 from crawler.items import ArticlePage, PageFailure
-from crawler.processing import (
+from crawler.workers import (
     PageJob,
     ProcessedArticle,
     SkippedPage,
-    process_page,
+    WorkerPool,
+    current_pool,
+    process_in_worker,
 )
-from crawler.workers import WorkerPool, current_pool
 from crawler.writer import BatchWriter
 from storage.records import RunStats, SaveOutcome, SaveStatus, SkippedRecord
 from storage.repository import Repository
@@ -182,12 +183,12 @@ class ArticlePipeline:
 
     async def _run_in_worker(self, job: PageJob) -> ProcessedArticle | SkippedPage:
         try:
-            return await asyncio.wrap_future(self.pool.executor.submit(process_page, job))
+            return await asyncio.wrap_future(self.pool.executor.submit(process_in_worker, job))
         except BrokenProcessPool:
             # A worker died (out of memory, killed): start a fresh pool and try this page once more.
             logger.warning("An extraction worker died; restarting the pool")
             self.pool.restart()
-            return await asyncio.wrap_future(self.pool.executor.submit(process_page, job))
+            return await asyncio.wrap_future(self.pool.executor.submit(process_in_worker, job))
 
     async def _save(self, article: ProcessedArticle) -> None:
         await asyncio.wrap_future(self.writer.submit(article.prepared))
