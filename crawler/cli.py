@@ -77,10 +77,15 @@ def crawl(config_path: Path | None, sources: tuple[str, ...], verbose: int) -> N
     Example:
       newswatch crawl --source lematin --source leseco
     """
-    from crawler.runner import run_crawl
+    from crawler.workers import start_forkserver
 
     configure_logging(verbose)
     config = _load(config_path)
+    # Before importing the crawl (Scrapy, storage): the extraction workers' forkserver loads
+    # its modules on the other core meanwhile.
+    start_forkserver()
+    from crawler.runner import run_crawl
+
     run = run_crawl(config, sources)
     stats = run.stats
     duration = ((run.finished_at or datetime.now(UTC)) - run.started_at).total_seconds()

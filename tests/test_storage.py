@@ -16,7 +16,15 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from storage.db import alembic_config, create_engine_for, open_database, parse_database_url, writer
+from storage.db import (
+    HEAD_REVISION,
+    alembic_config,
+    create_engine_for,
+    migrate,
+    open_database,
+    parse_database_url,
+    writer,
+)
 from storage.errors import StorageError
 from storage.models import Base
 from storage.records import (
@@ -93,6 +101,23 @@ def test_migration_downgrades_to_empty_and_back(db_url):
             assert set(inspect(connection).get_table_names()) <= {"alembic_version"}
             command.upgrade(alembic_config(connection), "head")
             assert "articles" in inspect(connection).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_head_revision_is_alembics_head():
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
+
+
+def test_opening_an_older_database_upgrades_it_to_head(db_url):
+    engine = open_database(db_url)
+    try:
+        with writer(engine).begin() as connection:
+            command.downgrade(alembic_config(connection), "0003")
+        migrate(engine)
+        with engine.connect() as connection:
+            assert MigrationContext.configure(connection).get_current_revision() == HEAD_REVISION
+            assert "tier" in {c["name"] for c in inspect(connection).get_columns("matches")}
     finally:
         engine.dispose()
 
