@@ -15,6 +15,7 @@ import logging
 import re
 from bisect import bisect_left
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
@@ -39,7 +40,7 @@ from crawler.filter.rules import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 logger = logging.getLogger(__name__)
 
@@ -503,52 +504,62 @@ class _Decision:
 
     def _tier_problem(self, tier: _CompiledTier, score: float, threshold: float) -> str | None:
         """What keeps an article out of a tier, in words; None when it qualifies."""
-        for held, condition in self._conditions(tier, score, threshold):
+        for held, describe in self._conditions(tier, score, threshold):
             if not held:
-                return condition
+                return describe()
         return None
 
     def _conditions(
         self, tier: _CompiledTier, score: float, threshold: float
-    ) -> Iterator[tuple[bool, str]]:
-        """Each condition of a tier and whether it holds, lazily: `_tier_problem` stops at the
-        first failure, the common case, so the others cost nothing there."""
+    ) -> Iterator[tuple[bool, Callable[[], str]]]:
+        """Each condition of a tier, whether it holds, and how to say it. Lazily, and the words
+        only on demand: `_tier_problem` stops at the first failure and words only that one, so
+        the crawl's decisions format nothing for the conditions that hold."""
         labels, rule = self.labels, tier.rule
         for alternatives, names in zip(tier.require, rule.require, strict=True):
             present = [
                 name for index, name in zip(alternatives, names, strict=True) if labels[index]
             ]
             if present:
-                yield True, f"a term of {' | '.join(names)} ({', '.join(present)})"
+                yield True, partial(_terms_present, names, present)
             else:
-                yield False, f"no term of {' | '.join(names)}"
+                yield False, partial(_terms_missing, names)
         for index, name in zip(tier.forbid, rule.forbid, strict=True):
-            yield (False, f"{name} is present") if labels[index] else (True, f"no {name}")
+            if labels[index]:
+                yield False, partial("{} is present".format, name)
+            else:
+                yield True, partial("no {}".format, name)
         for (index, count), (name, _) in zip(tier.min_terms, rule.min_terms, strict=True):
             found = len(labels[index])
             if found < count:
-                yield False, f"needs {count} terms of {name}, found {found}"
+                yield False, partial("needs {} terms of {}, found {}".format, count, name, found)
             else:
-                yield True, f"{found} terms of {name} (needs {count})"
+                yield True, partial("{2} terms of {1} (needs {0})".format, count, name, found)
         if tier.near is not None and rule.near is not None:
             left = sorted(p for index in tier.near[0] for p in self.positions[index])
             right = sorted(p for index in tier.near[1] for p in self.positions[index])
             sides = " and ".join(" | ".join(side) for side in rule.near)
             if self._near(left, right, rule.within_words):
-                yield True, f"{sides} within {rule.within_words} words"
+                yield True, lambda: f"{sides} within {rule.within_words} words"
             else:
-                yield False, f"{sides} are never within {rule.within_words} words"
+                yield False, lambda: f"{sides} are never within {rule.within_words} words"
         minimum = threshold if rule.min_score is None else rule.min_score
         if score < minimum:
-            yield False, f"score {score:g} < {minimum:g}"
+            yield False, lambda: f"score {score:g} < {minimum:g}"
         else:
-            yield True, f"score {score:g} >= {minimum:g}"
+            yield True, lambda: f"score {score:g} >= {minimum:g}"
 
     def tier_checks(self, score: float) -> tuple[TierCheck, ...]:
         """Every condition of every tier, for `RuleEngine.trace`; `score` is the result's."""
         threshold = self.rules.settings.threshold
         return tuple(
-            TierCheck(tier.rule.name, tuple(self._conditions(tier, score, threshold)))
+            TierCheck(
+                tier.rule.name,
+                tuple(
+                    (held, describe())
+                    for held, describe in self._conditions(tier, score, threshold)
+                ),
+            )
             for tier in self.tiers
         )
 
@@ -625,6 +636,14 @@ def _zone(position: int, title_end: int, lead_end: int) -> str:
 
 def _position(item: tuple[int, _Extras]) -> int:
     return item[0]
+
+
+def _terms_present(names: tuple[str, ...], present: list[str]) -> str:
+    return f"a term of {' | '.join(names)} ({', '.join(present)})"
+
+
+def _terms_missing(names: tuple[str, ...]) -> str:
+    return f"no term of {' | '.join(names)}"
 
 
 def _next_word(folded: str, position: int) -> int:
