@@ -1,6 +1,6 @@
 """The `newswatch` command line. It parses arguments, calls the modules that do the work,
-formats their output and maps errors to exit codes; with `crawler.cli_rules` (the `rules` and
-`refilter` commands), it is the only module that prints. Shared options: `crawler.cli_options`.
+formats their output and maps errors to exit codes; with `crawler.cli_rules` (the `rules`
+commands) and `crawler.cli_refilter` (`refilter`), it is the only module that prints. Shared options: `crawler.cli_options`.
 
 Exit codes: 0 success (a crawl in which some pages failed is still a success), 1 an error the
 message explains (database unreachable...), 2 a usage or configuration error.
@@ -246,6 +246,7 @@ def classify(config_path: Path | None, file: TextIO) -> None:
     Example:
       echo '{"id": 1, "title": "Jumelage", "text": "..."}' | newswatch classify
     """
+    from crawler.evaluation import BadArticleLine, parse_article_line
     from crawler.filter import RuleEngine
     from crawler.processing import decide
 
@@ -256,8 +257,8 @@ def classify(config_path: Path | None, file: TextIO) -> None:
         if not line.strip():
             continue
         try:
-            item, title, text = _classify_input(line)
-        except _BadLine as exc:
+            item, title, text = parse_article_line(line)
+        except BadArticleLine as exc:
             bad += 1
             click.echo(f"Error: {file.name}: line {number}: {exc}; line skipped", err=True)
             continue
@@ -324,23 +325,6 @@ def sources(config_path: Path | None, check: bool, output_format: str, verbose: 
             else:
                 detail = f"{probe.recent} recent of {probe.entries} entries"
             click.echo(f"  {status} {probe.kind:13} {probe.url}  {detail}")
-
-
-class _BadLine(Exception):
-    """A `classify` input line that is not a JSON object with string title and text."""
-
-
-def _classify_input(line: str) -> tuple[dict[str, Any], str, str]:
-    try:
-        item = json.loads(line)
-    except ValueError as exc:
-        raise _BadLine(f"not JSON ({exc})") from None
-    if not isinstance(item, dict):
-        raise _BadLine("not a JSON object")
-    title, text = item.get("title") or "", item.get("text") or ""
-    if not isinstance(title, str) or not isinstance(text, str):
-        raise _BadLine('"title" and "text" must be strings')
-    return item, title, text
 
 
 def _emit(records: list[dict[str, Any]], output_format: str) -> None:

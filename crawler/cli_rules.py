@@ -23,6 +23,7 @@ from crawler.config import load_config
 
 if TYPE_CHECKING:
     from crawler.evaluation import Outcome, Report
+    from crawler.filter import MatchResult
     from crawler.filter.explain import Explanation, TermPoints
 
 
@@ -149,6 +150,13 @@ def _echo_report(report: Report) -> None:
         click.echo("Every article is classified as labeled.")
 
 
+def _verdict(result: MatchResult) -> str:
+    """ "match, tier core", "match" (rules without tiers) or "no match"."""
+    if not result.matched:
+        return "no match"
+    return f"match, tier {result.tier}" if result.tier else "match"
+
+
 def _echo_outcome(outcome: Outcome) -> None:
     article, result = outcome.article, outcome.result
     facts = [article.lang or "?"]
@@ -156,9 +164,8 @@ def _echo_outcome(outcome: Outcome) -> None:
         facts.append(f"labeled {article.tier}")
     if article.kind:
         facts.append(article.kind)
-    verdict = f"match, tier {result.tier}" if result.matched else "no match"
     click.echo(
-        f"  {article.id} (line {article.line}; {', '.join(facts)}): {verdict}, "
+        f"  {article.id} (line {article.line}; {', '.join(facts)}): {_verdict(result)}, "
         f"score {result.score:g}, threshold {result.threshold:g}"
     )
     terms = "; ".join(f"{group}: {', '.join(found)}" for group, found in result.groups.items())
@@ -250,9 +257,9 @@ def _echo_explanation(explanation: Explanation) -> None:
     if explanation.lead_chars:
         zones += f", lead (first {explanation.lead_chars} characters) ×{explanation.lead_weight:g}"
     click.echo(f"Rules: {explanation.rules} (digest {explanation.rules_digest}); {zones}")
-    verdict = f"match, tier {result.tier}" if result.tier else "match"
-    verdict = verdict if result.matched else "no match"
-    click.echo(f"Decision: {verdict} (score {result.score:g}, threshold {result.threshold:g})")
+    click.echo(
+        f"Decision: {_verdict(result)} (score {result.score:g}, threshold {result.threshold:g})"
+    )
     click.echo("")
     click.echo("Groups (points = weight × zone multiplier; only the best max_terms terms count):")
     silent = []

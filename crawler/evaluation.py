@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 NO_LANGUAGE = "?"  # the language bucket of articles without "lang"
 
 
-class BadLabeledLine(ValueError):
-    """A line of a labeled file that cannot be used; the message says what to fix."""
+class BadArticleLine(ValueError):
+    """A JSON line (of a labeled file, or given to `classify`) that cannot be used as an
+    article; the message says what to fix."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,30 +197,37 @@ class Report:
                 yield outcome
 
 
-def parse_labeled_line(line: str, number: int) -> LabeledArticle:
-    """One labeled article; BadLabeledLine says what is wrong with the line."""
+def parse_article_line(line: str) -> tuple[dict[str, Any], str, str]:
+    """A JSON object with string "title" and "text" (missing ones read as ""): the object, its
+    title and its text. The input of `classify` and of `rules test`."""
     try:
         item = json.loads(line)
     except ValueError as exc:
-        raise BadLabeledLine(f"not JSON ({exc})") from None
+        raise BadArticleLine(f"not JSON ({exc})") from None
     if not isinstance(item, dict):
-        raise BadLabeledLine("not a JSON object")
-    if not isinstance(item.get("label"), bool):
-        raise BadLabeledLine('"label" must be true or false')
+        raise BadArticleLine("not a JSON object")
     title, text = item.get("title") or "", item.get("text") or ""
     if not isinstance(title, str) or not isinstance(text, str):
-        raise BadLabeledLine('"title" and "text" must be strings')
+        raise BadArticleLine('"title" and "text" must be strings')
+    return item, title, text
+
+
+def parse_labeled_line(line: str, number: int) -> LabeledArticle:
+    """One labeled article; BadArticleLine says what is wrong with the line."""
+    item, title, text = parse_article_line(line)
+    if not isinstance(item.get("label"), bool):
+        raise BadArticleLine('"label" must be true or false')
     if not title and not text:
-        raise BadLabeledLine('no "title" nor "text"')
+        raise BadArticleLine('no "title" nor "text"')
     optional = {}
     for key in ("tier", "lang", "kind"):
         value = item.get(key)
         if value is not None and not isinstance(value, str):
-            raise BadLabeledLine(f'"{key}" must be a string')
+            raise BadArticleLine(f'"{key}" must be a string')
         optional[key] = value or None
     identifier = item.get("id", number)
     if not isinstance(identifier, str | int) or isinstance(identifier, bool):
-        raise BadLabeledLine('"id" must be a string or a number')
+        raise BadArticleLine('"id" must be a string or a number')
     return LabeledArticle(
         id=str(identifier),
         line=number,
@@ -243,7 +251,7 @@ def evaluate_lines(
             continue
         try:
             article = parse_labeled_line(line, number)
-        except BadLabeledLine as exc:
+        except BadArticleLine as exc:
             bad.append((number, str(exc)))
             continue
         result = decide(engine, article.title, article.text, article.lang)

@@ -10,7 +10,7 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from crawler.encoding import clean_text, decode_html
 from crawler.errors import ExtractionError
@@ -79,8 +79,7 @@ def process_page(job: PageJob) -> ProcessedArticle | SkippedPage:
     # cost 0.2 ms a page): filtered as `decide` filters, and stored as they are.
     title, text = article.title, article.text
     result = _Worker.engine.evaluate(title, text, article.language)
-    explanation = result.to_dict()
-    explanation["rules"] = _Worker.engine.rules_digest
+    explanation = stored_explanation(_Worker.engine, result)
     record = ArticleRecord(
         source=job.source,
         url=_stored_url(job, article.canonical_url),
@@ -115,6 +114,14 @@ def _stored_url(job: PageJob, declared: str | None) -> str:
         ):
             return canonical
     return job.response_url
+
+
+def stored_explanation(engine: RuleEngine, result: MatchResult) -> dict[str, Any]:
+    """A decision's explanation as stored with an article: with the digest of the rules that
+    made it (`refilter` stores the same, so one change here is seen by both)."""
+    explanation = result.to_dict()
+    explanation["rules"] = engine.rules_digest
+    return explanation
 
 
 def decide(engine: RuleEngine, title: str, text: str, language: str | None) -> MatchResult:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from crawler.filter import RuleEngine
-from crawler.processing import decide
+from crawler.processing import decide, stored_explanation
 from storage.locks import crawl_lock
 from storage.matches import NEWLY_MATCHED
 from storage.records import RefilterChange, StoredArticle, Verdict
@@ -67,7 +67,9 @@ def refilter(
     writes nothing). `progress` is called with the number of articles examined so far.
     """
     started = time.monotonic()
-    engine = RuleEngine.from_path(config.rules_path())  # a bad rules file fails before the lock
+    rules = config.rules_path()
+    engine = RuleEngine.from_path(rules)  # a bad rules file fails before the lock
+    verdict = _verdicts(engine)
     lock = contextlib.nullcontext() if dry_run else crawl_lock(config.database.url, what="refilter")
     examined = score_changed = unchanged = 0
     changes: list[RefilterChange] = []
@@ -75,7 +77,7 @@ def refilter(
         after = 0
         while True:
             batch = repository.refilter_batch(
-                _verdicts(engine), after=after, since=since, limit=batch_size, dry_run=dry_run
+                verdict, after=after, since=since, limit=batch_size, dry_run=dry_run
             )
             if batch.last_id is None:
                 break
@@ -88,7 +90,7 @@ def refilter(
             if progress is not None:
                 progress(examined)
     return RefilterSummary(
-        rules=str(config.rules_path()),
+        rules=str(rules),
         rules_digest=engine.rules_digest,
         dry_run=dry_run,
         examined=examined,
@@ -104,8 +106,6 @@ def _verdicts(engine: RuleEngine) -> Callable[[StoredArticle], Verdict]:
 
     def verdict(article: StoredArticle) -> Verdict:
         result = decide(engine, article.title, article.text, article.language)
-        explanation = result.to_dict()
-        explanation["rules"] = engine.rules_digest
-        return Verdict(result.score, result.matched, explanation)
+        return Verdict(result.score, result.matched, stored_explanation(engine, result))
 
     return verdict

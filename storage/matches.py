@@ -1,7 +1,7 @@
 """Match rows: what a match keeps of its decision, and stored articles filtered again.
 
-A match row holds the tier, regions and partners of its article's decision, for listings and
-the digest. Re-filtering (`newswatch refilter`) reads articles in id order, one batch per
+A match row holds the tier, regions and partners of its article's decision, for the listings
+(`newswatch matches`; the digest reads them from the article's explanation). Re-filtering (`newswatch refilter`) reads articles in id order, one batch per
 transaction, so a huge database is never loaded at once and an interruption keeps the batches
 already done. The filter itself is the caller's, passed in as a function: storage never
 imports the crawler. Called by `storage.repository` inside its transactions.
@@ -52,7 +52,8 @@ def refilter_batch(
 
     A newly matched article gets a match row waiting for the next digest. An article no longer
     matched loses its match row if no digest sent it yet; a sent one stays, as history, and
-    the article's `matched` flag (which listings and the digest read) goes false.
+    the article's `matched` flag goes false (listings show only matched articles; the digest
+    reads unsent match rows, and a sent row is never sent again).
     """
     query = (
         select(

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from crawler.evaluation import (
-    BadLabeledLine,
+    BadArticleLine,
     Counts,
     evaluate_lines,
     parse_labeled_line,
@@ -152,7 +152,7 @@ def test_to_dict_is_json(report):
     ],
 )
 def test_bad_lines_say_what_is_wrong(text, problem):
-    with pytest.raises(BadLabeledLine, match=problem):
+    with pytest.raises(BadArticleLine, match=problem):
         parse_labeled_line(text, 1)
 
 
