@@ -81,6 +81,7 @@ def crawl(config_path: Path | None, sources: tuple[str, ...], verbose: int) -> N
 
     configure_logging(verbose)
     config = _load(config_path)
+    config.select_sources(list(sources))  # a mistyped --source fails before anything starts
     # Before importing the crawl (Scrapy, storage): the extraction workers' forkserver loads
     # its modules on the other core meanwhile.
     start_forkserver()

@@ -57,10 +57,6 @@ def _exit_with(crawl_pid: int, interval: float = 1.0) -> None:
             pass  # the PID exists (reused by another user's process is possible but harmless)
 
 
-def ready() -> None:
-    """A no-op task: once it returns, the worker has imported everything and built its state."""
-
-
 def process_page(job: PageJob) -> ProcessedArticle | SkippedPage:
     if _Worker.engine is None:
         raise RuntimeError("process_page() called before init_worker()")

@@ -81,8 +81,12 @@ class BatchWriter:
         closing = False
         while not closing:
             batch, closing = self._next_batch()
-            if batch:
+            if not batch:
+                continue
+            try:
                 self._write(batch)
+            except Exception:  # a bug here must not stop the thread: later writes would hang
+                logger.exception("The writer failed on a batch of %d writes", len(batch))
 
     def _next_batch(self) -> tuple[list[tuple[Write, Future[Outcome]]], bool]:
         """The writes of the next transaction, and whether `close` was called after them."""
@@ -107,16 +111,22 @@ class BatchWriter:
         except Exception as exc:  # not one write's fault (a bug): each write reports it too
             logger.exception("Saving a batch of %d writes failed", len(batch))
             for _, future in batch:
-                future.set_exception(exc)
+                _fail(future, exc)
             return
         for (write, future), outcome in zip(batch, outcomes, strict=True):
             if isinstance(outcome, Exception):
-                future.set_exception(outcome)
+                _fail(future, outcome)
                 continue
             try:
                 self._done(write, outcome)
             except Exception as exc:  # the writer thread must outlive a bug in the callback
                 logger.exception("Counting a saved write failed")
-                future.set_exception(exc)
+                _fail(future, exc)
             else:
-                future.set_result(outcome)
+                if not future.done():  # cancelled by its waiter: the row is stored all the same
+                    future.set_result(outcome)
+
+
+def _fail(future: Future[Outcome], error: BaseException) -> None:
+    if not future.done():  # cancelled by its waiter: nobody to tell
+        future.set_exception(error)

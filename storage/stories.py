@@ -170,9 +170,7 @@ def band_keys(packed: bytes) -> list[int]:
 
 def estimate(one: bytes, other: bytes) -> float:
     """The Jaccard similarity that two signatures estimate: the share of equal slots."""
-    mine: tuple[int, ...] = _SIGNATURE.unpack(one)
-    theirs: tuple[int, ...] = _SIGNATURE.unpack(other)
-    return sum(a == b for a, b in zip(mine, theirs, strict=True)) / SLOTS
+    return _agreement(_SIGNATURE.unpack(one), other)
 
 
 def similarity(one: set[str], other: set[str]) -> float:
