@@ -18,7 +18,7 @@ from storage.records import RefilterBatch, RefilterChange, StoredArticle, Verdic
 from storage.rows import clean_json
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping
     from datetime import datetime
 
     from sqlalchemy.engine import Row
@@ -151,10 +151,11 @@ def refilter_batch(
     )
 
 
-def in_region(rows: Sequence[Row[Any]], region: str) -> list[Row[Any]]:
-    """The rows (with `LISTED_COLUMNS`) that name `region` among their regions, in any case."""
+def in_region(rows: Iterable[Row[Any]], region: str) -> Iterator[Row[Any]]:
+    """The rows (with `LISTED_COLUMNS`) that name `region` among their regions, in any case;
+    lazily, so a listing with a limit stops reading once it has enough."""
     wanted = region.strip().casefold()
-    return [row for row in rows if any(name.casefold() == wanted for name in row.regions or [])]
+    return (row for row in rows if any(name.casefold() == wanted for name in row.regions or []))
 
 
 def _stored_fields(row: Any) -> dict[str, Any]:

@@ -7,6 +7,7 @@ external"). Exact-duplicate rules live in `storage.dedupe`; opening and migratin
 from __future__ import annotations
 
 import logging
+from itertools import islice
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from sqlalchemy import Table, bindparam, func, insert, select, union_all, update
@@ -483,9 +484,10 @@ class Repository:
             query = query.where(when >= as_utc(since))
 
         def work(session: Session) -> list[MatchView]:
-            found = session.execute(query).all()
-            if region is not None:
-                found = matches.in_region(found, region)[:limit]
+            if region is None:
+                found = session.execute(query).all()
+            else:
+                found = list(islice(matches.in_region(session.execute(query), region), limit))
             copies = stories.story_copies(session, (r.story_id for r in found if r.story_id))
             return [
                 rows.match_view(row, stories.also_in(copies.get(row.story_id, []), row.url))
