@@ -11,7 +11,10 @@ means the crawl, with fetching, filtering and storage, beats one process doing e
 `--mix paragraphs` builds the pages from whole shared paragraphs instead of sentences: the
 adversarial case for near-duplicate grouping (see tests/site/bulk.py).
 
-    python benchmarks/crawl_local.py [--pages 500] [--workers 0] [--mix distinct] [--keep]
+    python benchmarks/crawl_local.py [--pages 500] [--workers 0] [--mix distinct] [--repeat 1]
+                                     [--keep]
+
+On a shared or virtual machine single measures vary by ±30%: use `--repeat 5` and the median.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -117,33 +121,49 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=0, help="extraction processes (0 = cores)")
     parser.add_argument("--mix", choices=MIXES, default="distinct", help="see tests/site/bulk.py")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="measure N times (crawl, then extraction, each time) and report the median ratio",
+    )
     args = parser.parse_args()
-
-    workdir = Path(tempfile.mkdtemp(prefix="newswatch-bench-"))
-    site, base_url = start_site(args.pages, args.mix, workdir / "requests.log")
-    try:
-        crawl_seconds, summary = time_crawl(base_url, workdir, args.workers)
-    finally:
-        stop_site(site)
-    extraction_seconds = time_plain_extraction(args.pages, args.mix)
 
     print(
         f"pages: {args.pages} ({args.mix})  cores: {os.cpu_count()}  "
         f"workers: {args.workers or 'auto'}  site: pages pre-rendered, served from memory"
     )
-    print(f"crawl summary: {summary}")
-    print(
-        f"newswatch crawl:        {crawl_seconds:7.2f} s  {args.pages / crawl_seconds:7.1f} pages/s"
-    )
-    print(
-        f"trafilatura.extract x1: {extraction_seconds:7.2f} s  "
-        f"{args.pages / extraction_seconds:7.1f} pages/s"
-    )
-    print(f"ratio crawl / extraction: {crawl_seconds / extraction_seconds:.2f}  (target <= 1.0)")
-    if args.keep:
-        print(f"work directory: {workdir}")
-    else:
-        shutil.rmtree(workdir, ignore_errors=True)
+    ratios = []
+    for attempt in range(1, max(args.repeat, 1) + 1):
+        workdir = Path(tempfile.mkdtemp(prefix="newswatch-bench-"))
+        site, base_url = start_site(args.pages, args.mix, workdir / "requests.log")
+        try:
+            crawl_seconds, summary = time_crawl(base_url, workdir, args.workers)
+        finally:
+            stop_site(site)
+        extraction_seconds = time_plain_extraction(args.pages, args.mix)
+        ratios.append(crawl_seconds / extraction_seconds)
+        if args.repeat > 1:
+            print(f"-- measure {attempt} of {args.repeat}")
+        print(f"crawl summary: {summary}")
+        print(
+            f"newswatch crawl:        {crawl_seconds:7.2f} s  "
+            f"{args.pages / crawl_seconds:7.1f} pages/s"
+        )
+        print(
+            f"trafilatura.extract x1: {extraction_seconds:7.2f} s  "
+            f"{args.pages / extraction_seconds:7.1f} pages/s"
+        )
+        print(f"ratio crawl / extraction: {ratios[-1]:.2f}  (target <= 1.0)")
+        if args.keep:
+            print(f"work directory: {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    if len(ratios) > 1:
+        print(
+            f"median ratio of {len(ratios)}: {statistics.median(ratios):.2f}  "
+            f"(lowest {min(ratios):.2f}, highest {max(ratios):.2f})"
+        )
 
 
 if __name__ == "__main__":

@@ -84,7 +84,7 @@ def crawl(config_path: Path | None, sources: tuple[str, ...], verbose: int) -> N
     config.select_sources(list(sources))  # a mistyped --source fails before anything starts
     # Before importing the crawl (Scrapy, storage): the extraction workers' forkserver loads
     # its modules on the other core meanwhile.
-    start_forkserver()
+    start_forkserver(config.rules_path())
     from crawler.runner import run_crawl
 
     run = run_crawl(config, sources)

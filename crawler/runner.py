@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from crawler.filter.rules import load_rules_file
-from crawler.workers import WorkerPool, shared_pool
+from crawler.workers import WorkerPool, shared_pool, start_forkserver
 from storage.errors import CrawlLockedError, NewswatchError, StorageError
 from storage.locks import crawl_lock
 from storage.records import RunStats
@@ -56,6 +56,7 @@ def run_crawl(
     Twisted reactor, and leaves the objects it built out of later garbage collections.
     """
     check_before_crawl(config, source_names)
+    start_forkserver(config.rules_path())  # already started by `newswatch crawl`, not by the daemon
     pool = WorkerPool(config.crawl.workers, config.rules_path())
     # The pool before Scrapy: its forkserver imports the extraction modules on another core
     # while this process imports Scrapy, so the workers are ready when the first article

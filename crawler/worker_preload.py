@@ -1,0 +1,36 @@
+"""Imported by the extraction workers' forkserver, and only there: builds their shared state.
+
+`crawler.workers.start_forkserver` names the crawl's rules file in `RULES_VARIABLE` when it
+starts the forkserver; importing this module there compiles those rules and warms the
+extraction once (`crawler.processing.preload`), before any worker is forked from it. Without
+the variable it does nothing. It never raises: the forkserver would die with it, and a worker
+that finds nothing preloaded simply builds its own state (and reports a bad rules file).
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+
+RULES_VARIABLE = "NEWSWATCH_PRELOAD_RULES"
+
+logger = logging.getLogger(__name__)
+
+
+def _preload() -> None:
+    rules_path = os.environ.get(RULES_VARIABLE)
+    if not rules_path:
+        return
+    from crawler import processing
+
+    try:
+        processing.preload(rules_path)
+    except Exception:  # noqa: BLE001 (see the module docstring)
+        logger.debug("Worker preload failed; workers build their own state", exc_info=True)
+        return
+    # Left out of the workers' garbage collections too: they would walk these objects again.
+    gc.freeze()
+
+
+_preload()

@@ -1,0 +1,106 @@
+"""Tests of the extraction workers' preload: rules compiled once in the forkserver, reused by
+every worker forked from it, and rebuilt when they cannot be reused.
+
+A process has one forkserver, started once; each test therefore runs its pool in a fresh
+Python process (the scenario below) and reads back what the workers reported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from importlib.resources import files
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_RULES_PATH = Path(str(files("seeds") / "rules.toml"))
+
+SCENARIO = """
+import json, sys
+from pathlib import Path
+from crawler.workers import WorkerPool, start_forkserver
+from tests.test_workers import probe
+
+preload, used, edit = sys.argv[1], sys.argv[2], sys.argv[3]
+start_forkserver(Path(preload) if preload else None)
+if edit:  # once the forkserver has preloaded (it forks a worker only after)
+    first = WorkerPool(1, Path(used))
+    first.executor.submit(probe).result(timeout=60)
+    first.shutdown()
+    Path(edit).write_text(Path(edit).read_text() + "\\n# edited\\n", encoding="utf-8")
+pool = WorkerPool(2, Path(used))
+try:
+    reports = [pool.executor.submit(probe).result(timeout=60) for _ in range(4)]
+finally:
+    pool.shutdown()
+print(json.dumps(reports))
+"""
+
+
+def probe() -> dict[str, object]:
+    """Run in a worker: where its engine came from, and that it decides as the crawl does."""
+    from crawler import processing
+
+    worker = processing._Worker
+    job = processing._warm_up_job()
+    result = processing.process_page(job)
+    return {
+        "pid": os.getpid(),
+        "preloaded": worker.preloaded is not None,
+        "reused": worker.preloaded is not None and worker.engine is worker.preloaded[1],
+        "matched": getattr(result, "record", None) is not None and result.record.matched,
+    }
+
+
+def run_scenario(preload: str, used: str, edit: str = "") -> list[dict[str, object]]:
+    result = subprocess.run(
+        [sys.executable, "-c", SCENARIO, preload, used, edit],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_workers_reuse_the_rules_compiled_in_the_forkserver():
+    reports = run_scenario(str(DEFAULT_RULES_PATH), str(DEFAULT_RULES_PATH))
+    assert all(report["preloaded"] and report["reused"] for report in reports)
+    assert all(report["matched"] for report in reports)
+
+
+def test_workers_build_their_own_engine_without_a_preload():
+    reports = run_scenario("", str(DEFAULT_RULES_PATH))
+    assert not any(report["preloaded"] for report in reports)
+    assert all(report["matched"] for report in reports)
+
+
+def test_rules_edited_after_the_preload_are_compiled_again(tmp_path: Path):
+    rules = tmp_path / "rules.toml"
+    rules.write_text(DEFAULT_RULES_PATH.read_text(encoding="utf-8"), encoding="utf-8")
+    reports = run_scenario(str(rules), str(rules), edit=str(rules))
+    assert all(report["preloaded"] and not report["reused"] for report in reports)
+    assert all(report["matched"] for report in reports)
+
+
+def test_workers_of_another_rules_file_do_not_take_the_preloaded_one(tmp_path: Path):
+    other = tmp_path / "rules.toml"
+    other.write_text(DEFAULT_RULES_PATH.read_text(encoding="utf-8"), encoding="utf-8")
+    reports = run_scenario(str(DEFAULT_RULES_PATH), str(other))
+    assert all(report["preloaded"] and not report["reused"] for report in reports)
+
+
+@pytest.mark.parametrize("preload", ["missing.toml", "broken"])
+def test_a_preload_that_fails_leaves_the_forkserver_working(tmp_path: Path, preload: str):
+    path = tmp_path / preload
+    if preload == "broken":
+        path.write_text("this is = not [valid toml", encoding="utf-8")
+    reports = run_scenario(str(path), str(DEFAULT_RULES_PATH))
+    assert not any(report["preloaded"] for report in reports)
+    assert all(report["matched"] for report in reports)
