@@ -27,7 +27,7 @@ def build_settings(config: Config) -> dict[str, Any]:
         "ROBOTSTXT_OBEY": crawl.obey_robots,
         "CONCURRENT_REQUESTS": 32,
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency_per_domain,
-        # Scrapy starts this many asyncio tasks for every response's output; an article page
+        # Scrapy runs this many parallel tasks for every response's output; an article page
         # yields one item, so Scrapy's 100 cost more than the page (measured: 1/3 of the crawl).
         "CONCURRENT_ITEMS": 4,
         "DOWNLOAD_DELAY": crawl.download_delay,
@@ -78,4 +78,8 @@ def build_settings(config: Config) -> dict[str, Any]:
         "EXTENSIONS": {"crawler.progress.ProgressLine": 500},
         # Feeds and sitemaps often answer gzip; brotli is installed with its security floor.
         "COMPRESSION_ENABLED": True,
+        # Twisted's own reactor (epoll on Linux), not Scrapy's default asyncio one: the asyncio
+        # event loop and Scrapy's glue around it were a sixth of a crawl's main-process time
+        # (benchmarks/crawl_local.py). Our coroutines await Deferreds (`crawler.awaiting`).
+        "TWISTED_REACTOR": None,
     }

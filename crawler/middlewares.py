@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import Counter
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Self
 from scrapy import signals
 
 from crawler import crawlstats
+from crawler.awaiting import sleep
 from storage.repository import Repository
 
 if TYPE_CHECKING:
@@ -154,7 +154,7 @@ class RetryAfterMiddleware:
             return response
         logger.info("HTTP %d for %s: retrying in %.1fs", response.status, request.url, delay)
         crawlstats.inc(self.crawler, "newswatch/retry_after")
-        await asyncio.sleep(delay)
+        await sleep(delay)
         retry = request.replace(dont_filter=True)
         retry.meta["nw_retry_after"] = attempt + 1
         return retry

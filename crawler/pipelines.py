@@ -6,7 +6,6 @@ outcome in the crawler stats. It never writes SQL: storage goes through `Reposit
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 from concurrent.futures.process import BrokenProcessPool
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Self
 from scrapy import signals
 
 from crawler import crawlstats
+from crawler.awaiting import future_result
 from crawler.items import ArticlePage, PageFailure
 from crawler.workers import (
     PageJob,
@@ -183,15 +183,15 @@ class ArticlePipeline:
 
     async def _run_in_worker(self, job: PageJob) -> ProcessedArticle | SkippedPage:
         try:
-            return await asyncio.wrap_future(self.pool.executor.submit(process_in_worker, job))
+            return await future_result(self.pool.executor.submit(process_in_worker, job))
         except BrokenProcessPool:
             # A worker died (out of memory, killed): start a fresh pool and try this page once more.
             logger.warning("An extraction worker died; restarting the pool")
             self.pool.restart()
-            return await asyncio.wrap_future(self.pool.executor.submit(process_in_worker, job))
+            return await future_result(self.pool.executor.submit(process_in_worker, job))
 
     async def _save(self, article: ProcessedArticle) -> None:
-        await asyncio.wrap_future(self.writer.submit(article.prepared))
+        await future_result(self.writer.submit(article.prepared))
 
     def _count(self, write: PreparedArticle | SkippedRecord, outcome: SaveOutcome | None) -> None:
         """On the writer thread, as each write commits: counted at once, so that once the writer
@@ -216,7 +216,7 @@ class ArticlePipeline:
         crawlstats.inc(self.crawler, "newswatch/skipped")
         logger.debug("Skipped %s: %s", url, reason)
         skipped = SkippedRecord(url=url, source=source, reason=reason, run_id=self.run_id)
-        await asyncio.wrap_future(self.writer.submit(skipped))
+        await future_result(self.writer.submit(skipped))
 
 
 def _first_url(request: Request) -> str:
