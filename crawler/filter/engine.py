@@ -359,13 +359,6 @@ class RuleEngine:
                 return folded[position : max(ends)].strip()
         return ""
 
-    def compile_all(self) -> None:
-        """Compile now every piece's own pattern, which `evaluate` otherwise compiles on first
-        use (0.3 s for the default rules): for a process that forks workers, so that each
-        inherits them instead of compiling its own."""
-        for index in range(len(self._piece_list)):
-            self._regex(index)
-
     def _regex(self, index: int) -> re.Pattern[str]:
         pattern = self._piece_regex[index]
         if pattern is None:
