@@ -391,38 +391,48 @@ class Repository:
         # First, before any row lock: a near-duplicate saved concurrently waits for this one.
         stories.lock_bands(connection, [article.values["minhash"] for article in articles])
         outcomes: list[SaveOutcome | None] = []
+        new_matches: list[dict[str, Any]] = []
         for write in writes:
             if isinstance(write, PreparedArticle):
-                outcomes.append(self._save_article(session, connection, write))
+                outcomes.append(self._save_article(session, connection, write, new_matches))
             else:
                 self._record_skipped(session, connection, write)
                 outcomes.append(None)
+        if new_matches:  # one statement for the batch; nothing in it reads them before
+            connection.execute(self._insert_match, new_matches)
         return outcomes
 
     def _save_article(
-        self, session: Session, connection: Connection, prepared: PreparedArticle
+        self,
+        session: Session,
+        connection: Connection,
+        prepared: PreparedArticle,
+        new_matches: list[dict[str, Any]],
     ) -> SaveOutcome:
+        """Store one article, or join the stored one it duplicates. The match row of a new
+        matched article is appended to `new_matches`, for the caller to insert."""
         record, urls, values = prepared.record, prepared.urls, prepared.values
         source_id = self._source_id(session, record.source)
         found = find_duplicate(connection, urls, values["content_hash"])
         if found is None:
-            row = {**values, "source_id": source_id}
+            story = stories.choose_story(connection, values, self._story_window)
+            row = {**values, "source_id": source_id, "story_id": story.story_id}
             article_id = connection.execute(self._insert_article, row).scalar()
             if article_id is not None:
                 self._add_aliases(connection, article_id, source_id, urls[1:])
+                stories.record_bands(connection, article_id, story)
                 if record.matched:
-                    connection.execute(
-                        self._insert_match,
+                    new_matches.append(
                         matches.match_values(
                             article_id, values["first_seen_at"], values["explanation"]
-                        ),
+                        )
                     )
-                story_id = stories.assign_story(connection, article_id, values, self._story_window)
                 logger.debug(
-                    "Stored article %d (story %d) from %s", article_id, story_id, record.url
+                    "Stored article %d (story %d) from %s", article_id, story.story_id, record.url
                 )
-                return SaveOutcome(SaveStatus.NEW, article_id, record.matched, story_id)
+                return SaveOutcome(SaveStatus.NEW, article_id, record.matched, story.story_id)
             # Another transaction stored this URL or this text since we looked: join its row.
+            stories.discard_story(connection, story)
             found = find_duplicate(connection, urls, values["content_hash"])
             if found is None:
                 raise StorageError(f"Article {record.url} conflicted with a row that is gone")

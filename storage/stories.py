@@ -26,7 +26,7 @@ import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Integer, Table, bindparam, func, insert, select, text, union_all, update
+from sqlalchemy import Integer, Table, bindparam, delete, func, insert, select, text, union_all
 from sqlalchemy.dialects import postgresql
 
 from storage.dedupe import normalize_text
@@ -217,23 +217,47 @@ _LOCK = text(
 ).bindparams(bindparam("keys", type_=postgresql.ARRAY(Integer)))
 
 
-def assign_story(
-    connection: Connection, article_id: int, values: dict[str, Any], window_days: int
-) -> int:
-    """Put a newly inserted article in a story (a near-duplicate's, else a new one).
+@dataclass(frozen=True, slots=True)
+class StoryChoice:
+    """The story a new article joins, chosen before the article is inserted (see `choose_story`)."""
 
-    `values` are the article's row values from `storage.rows.article_values`.
+    story_id: int
+    created: bool  # a new story, inserted for this article
+    day: int
+    keys: list[int]
+
+
+def choose_story(connection: Connection, values: dict[str, Any], window_days: int) -> StoryChoice:
+    """The story of a new article: a stored near-duplicate's, else a new one, inserted now.
+
+    Chosen before the article's row is written, so that the row is inserted with its story
+    (one statement less per article than setting it afterwards). `values` are the article's
+    row values from `storage.rows.article_values`. If the article then turns out to be a
+    duplicate after all, `discard_story` removes a story created for it.
     """
     packed: bytes = values["minhash"]
     day = article_day(values["published_at"], values["first_seen_at"])
     keys = band_keys(packed)
     story_id = find_story(connection, keys, packed, values["text"], day, window_days)
+    created = story_id is None
     if story_id is None:
         story_id = connection.execute(_INSERT_STORY, {"created_at": utcnow()}).scalar_one()
-    connection.execute(_SET_STORY, {"story": story_id, "article": article_id})
-    bands = [{"band_key": key, "day": day, "article_id": article_id} for key in dict.fromkeys(keys)]
+    return StoryChoice(story_id, created, day, keys)
+
+
+def record_bands(connection: Connection, article_id: int, choice: StoryChoice) -> None:
+    """Index the article's band keys, so that its later near-duplicates find it."""
+    bands = [
+        {"band_key": key, "day": choice.day, "article_id": article_id}
+        for key in dict.fromkeys(choice.keys)
+    ]
     connection.execute(_INSERT_BANDS, bands)
-    return story_id
+
+
+def discard_story(connection: Connection, choice: StoryChoice) -> None:
+    """Remove the story `choose_story` created for an article that was not stored after all."""
+    if choice.created:
+        connection.execute(_DELETE_STORY, {"story": choice.story_id})
 
 
 # Core statements on the tables, not ORM ones: this runs for every stored article, and the
@@ -242,11 +266,7 @@ _ARTICLES = cast("Table", Article.__table__)
 _BANDS = cast("Table", StoryBand.__table__)
 _STORIES = cast("Table", Story.__table__)
 _INSERT_STORY = insert(_STORIES).values(created_at=bindparam("created_at")).returning(_STORIES.c.id)
-_SET_STORY = (
-    update(_ARTICLES)
-    .where(_ARTICLES.c.id == bindparam("article"))
-    .values(story_id=bindparam("story"))
-)
+_DELETE_STORY = delete(_STORIES).where(_STORIES.c.id == bindparam("story"))
 _INSERT_BANDS = insert(_BANDS)
 
 
