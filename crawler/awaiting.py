@@ -35,7 +35,7 @@ def future_result(future: Future[T]) -> Awaitable[T]:
         else:
             deferred.callback(done.result())
 
-    future.add_done_callback(lambda done: reactor.callFromThread(settle, done))  # type: ignore[attr-defined]
+    future.add_done_callback(lambda done: reactor.callFromThread(settle, done))
     return maybe_deferred_to_future(deferred)
 
 
@@ -43,4 +43,4 @@ def sleep(seconds: float) -> Awaitable[Any]:
     """Awaitable that resolves after `seconds`, without blocking the reactor."""
     from twisted.internet import reactor
 
-    return maybe_deferred_to_future(task.deferLater(reactor, seconds))  # type: ignore[arg-type]
+    return maybe_deferred_to_future(task.deferLater(reactor, seconds))

@@ -26,7 +26,7 @@ def _preload() -> None:
 
     try:
         processing.preload(rules_path)
-    except Exception:  # noqa: BLE001 (see the module docstring)
+    except Exception:  # see the module docstring
         logger.debug("Worker preload failed; workers build their own state", exc_info=True)
         return
     # Left out of the workers' garbage collections too: they would walk these objects again.

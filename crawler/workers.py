@@ -18,12 +18,13 @@ import threading
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from multiprocessing import forkserver
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from datetime import datetime
+    from pathlib import Path
+
     from storage.records import ArticleRecord
     from storage.rows import PreparedArticle
 

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from datetime import datetime
 
-    from sqlalchemy.engine import Connection, Row
+    from sqlalchemy.engine import Connection, Dialect, Row
     from sqlalchemy.orm import Session
     from sqlalchemy.sql import Select
 
@@ -246,12 +246,35 @@ def choose_story(connection: Connection, values: dict[str, Any], window_days: in
 
 
 def record_bands(connection: Connection, article_id: int, choice: StoryChoice) -> None:
-    """Index the article's band keys, so that its later near-duplicates find it."""
-    bands = [
+    """Index the article's band keys, so that its later near-duplicates find it.
+
+    The statement goes to the driver as compiled SQL with plain integer rows: SQLAlchemy's
+    per-row parameter handling cost more than SQLite's insert of the 40 rows (0.25 ms an
+    article), and integers need none of it.
+    """
+    sql, order = _bands_sql(connection.dialect)
+    rows = [
         {"band_key": key, "day": choice.day, "article_id": article_id}
         for key in dict.fromkeys(choice.keys)
     ]
-    connection.execute(_INSERT_BANDS, bands)
+    if order is None:  # a named parameter style: the rows as they are
+        connection.exec_driver_sql(sql, rows)
+    else:
+        connection.exec_driver_sql(sql, [tuple(row[name] for name in order) for row in rows])
+
+
+def _bands_sql(dialect: Dialect) -> tuple[str, tuple[str, ...] | None]:
+    """The band insert compiled for `dialect`, with its parameters' order if positional."""
+    key = (dialect.name, dialect.driver, dialect.paramstyle)
+    if key not in _BANDS_SQL:
+        statement = insert(_BANDS).values({c.name: bindparam(c.name) for c in _BANDS.c})
+        compiled = statement.compile(dialect=dialect)
+        order = compiled.positiontup if compiled.positional else None
+        _BANDS_SQL[key] = (str(compiled), tuple(order) if order else None)
+    return _BANDS_SQL[key]
+
+
+_BANDS_SQL: dict[tuple[str, str, str], tuple[str, tuple[str, ...] | None]] = {}
 
 
 def discard_story(connection: Connection, choice: StoryChoice) -> None:
@@ -267,7 +290,6 @@ _BANDS = cast("Table", StoryBand.__table__)
 _STORIES = cast("Table", Story.__table__)
 _INSERT_STORY = insert(_STORIES).values(created_at=bindparam("created_at")).returning(_STORIES.c.id)
 _DELETE_STORY = delete(_STORIES).where(_STORIES.c.id == bindparam("story"))
-_INSERT_BANDS = insert(_BANDS)
 
 
 def find_story(
