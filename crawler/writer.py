@@ -7,11 +7,12 @@ writer at a time anyway). What the pipeline does with each outcome stays in `cra
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import queue
 import threading
 import time
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -113,6 +114,12 @@ class BatchWriter:
             for _, future in batch:
                 _fail(future, exc)
             return
+        if len(outcomes) != len(batch):  # a bug: no write can be told what became of it
+            error = RuntimeError(f"{len(outcomes)} outcomes for a batch of {len(batch)} writes")
+            logger.error("Saving a batch failed: %s", error)
+            for _, future in batch:
+                _fail(future, error)
+            return
         for (write, future), outcome in zip(batch, outcomes, strict=True):
             if isinstance(outcome, Exception):
                 _fail(future, outcome)
@@ -123,10 +130,16 @@ class BatchWriter:
                 logger.exception("Counting a saved write failed")
                 _fail(future, exc)
             else:
-                if not future.done():  # cancelled by its waiter: the row is stored all the same
-                    future.set_result(outcome)
+                _succeed(future, outcome)
+
+
+# A waiter may cancel its future at any moment, even between a `done()` check and the call that
+# sets it: then nobody is waiting, and the error this raises is ignored (the row, if any, stays).
+def _succeed(future: Future[Outcome], outcome: Outcome) -> None:
+    with contextlib.suppress(InvalidStateError):
+        future.set_result(outcome)
 
 
 def _fail(future: Future[Outcome], error: BaseException) -> None:
-    if not future.done():  # cancelled by its waiter: nobody to tell
+    with contextlib.suppress(InvalidStateError):
         future.set_exception(error)

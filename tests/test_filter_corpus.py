@@ -76,3 +76,54 @@ def test_default_rules_meet_the_targets(reports, part, language):
     assert related_found >= 0.9 * related_labeled, wrong
     assert counts.precision is not None, wrong
     assert counts.precision >= 0.95, wrong
+
+
+# Positives kept with the other tier than their label, as a share of each file's positives:
+# today 1 of 127 in dev (0.99) and 6 of 117 in held-out (0.949): six related stories about a
+# region's stand at a fair abroad come out as core, because the fair's city is also a partner's
+# name, and one core trade mission comes out as related (docs/rules.md, "How good the default
+# rules are"). The held-out file sits just under 0.95, hence its floor; both together must
+# stay at 0.95 or more.
+TIER_FLOOR = {"dev": 0.95, "heldout": 0.94}
+TIER_FLOOR_TOTAL = 0.95
+
+
+def _tier_agreement(report: Report) -> tuple[int, list[str]]:
+    """(positives with a tier label, ids of those not given exactly that tier)."""
+    positives = [o for o in report.outcomes if o.article.label]
+    assert all(o.article.tier for o in positives), "every positive carries a tier label"
+    disagreeing = [
+        f"{o.article.id} (labeled {o.article.tier}, got {o.result.tier})"
+        for o in positives
+        if o.result.tier != o.article.tier
+    ]
+    return len(positives), disagreeing
+
+
+@pytest.mark.parametrize("part", sorted(CORPUS))
+def test_default_rules_give_positives_their_labeled_tier(reports, part):
+    report = reports[part]
+    positives, disagreeing = _tier_agreement(report)
+    share = 1 - len(disagreeing) / positives
+    assert share >= TIER_FLOOR[part], (
+        f"{part}: {positives - len(disagreeing)} of {positives} positives get their labeled "
+        f"tier ({share:.3f} < {TIER_FLOOR[part]}); the others: {disagreeing}"
+    )
+    # What `rules test` lists as "found with the wrong tier" is exactly these, less the misses.
+    listed = {o.article.id for o in report.wrong_tiers}
+    assert listed == {
+        o.article.id
+        for o in report.outcomes
+        if o.article.label and o.result.matched and o.result.tier != o.article.tier
+    }
+
+
+def test_default_rules_give_positives_their_labeled_tier_overall(reports):
+    counted = [_tier_agreement(report) for report in reports.values()]
+    positives = sum(total for total, _ in counted)
+    disagreeing = [name for _, names in counted for name in names]
+    share = 1 - len(disagreeing) / positives
+    assert share >= TIER_FLOOR_TOTAL, (
+        f"{positives - len(disagreeing)} of {positives} positives get their labeled tier "
+        f"({share:.3f} < {TIER_FLOOR_TOTAL}); the others: {disagreeing}"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -93,3 +94,161 @@ def test_outcomes_reach_the_callback_before_the_future():
     assert future.result(timeout=30) is outcome
     assert seen == [outcome]
     writer.close()
+
+
+class ScriptedRepository:
+    """Answers each write with what `answers` says for its URL: an outcome, None or an error."""
+
+    def __init__(self, answers: dict[str, Any]) -> None:
+        self.answers = answers
+        self.batches: list[list[str]] = []
+
+    def save_batch(self, writes: list[SkippedRecord]) -> list[Any]:
+        self.batches.append([write.url for write in writes])
+        return [self.answers[write.url] for write in writes]
+
+
+def test_a_batch_of_mixed_outcomes_gives_each_future_its_own():
+    answers: dict[str, Any] = {
+        "https://example.ma/0": SaveOutcome(SaveStatus.NEW, article_id=10, new_match=True),
+        "https://example.ma/1": StorageError("disk full for 1"),
+        "https://example.ma/2": None,
+        "https://example.ma/3": SaveOutcome(
+            SaveStatus.DUPLICATE_URL, article_id=3, new_match=False
+        ),
+        "https://example.ma/4": ValueError("bad row 4"),
+        "https://example.ma/5": StorageError("disk full for 5"),
+        "https://example.ma/6": SaveOutcome(SaveStatus.NEW, article_id=16, new_match=False),
+    }
+    repository = ScriptedRepository(answers)
+    done: list[tuple[str, object]] = []
+    # A long linger and room for exactly the 7 writes: they all share one transaction.
+    writer = BatchWriter(
+        repository,  # type: ignore[arg-type]
+        lambda write, outcome: done.append((write.url, outcome)),  # type: ignore[union-attr]
+        max_batch=len(answers),
+        linger=30.0,
+    )
+    resolved: list[int] = []
+    futures = []
+    for number in range(len(answers)):
+        future = writer.submit(skipped(number))
+        future.add_done_callback(lambda _, number=number: resolved.append(number))
+        futures.append(future)
+    writer.close()
+
+    assert repository.batches == [list(answers)]
+    for future, answer in zip(futures, answers.values(), strict=True):
+        if isinstance(answer, Exception):
+            assert future.exception(timeout=30) is answer
+        else:
+            assert future.result(timeout=30) is answer
+    assert resolved == list(range(len(answers)))  # resolved in the order of the writes
+    # The callback sees the writes that were stored, with their own outcome, and no other.
+    assert done == [
+        (url, answer) for url, answer in answers.items() if not isinstance(answer, Exception)
+    ]
+
+
+def test_a_failed_batch_fails_every_future_and_the_writer_goes_on():
+    class Repository:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def save_batch(self, writes: list[Any]) -> list[Any]:
+            self.calls += 1
+            if self.calls == 1:
+                raise StorageError("connection lost")
+            return [None for _ in writes]
+
+    done: list[str] = []
+    writer = BatchWriter(
+        Repository(),  # type: ignore[arg-type]
+        lambda write, outcome: done.append(write.url),  # type: ignore[union-attr]
+        max_batch=2,
+        linger=30.0,
+    )
+    first = [writer.submit(skipped(number)) for number in range(2)]
+    errors = [future.exception(timeout=30) for future in first]
+    assert isinstance(errors[0], StorageError)
+    assert errors[1] is errors[0]
+    later = writer.submit(skipped(2))
+    writer.close()
+    assert later.result(timeout=30) is None
+    assert done == ["https://example.ma/2"]
+
+
+def test_a_callback_error_fails_that_future_only_and_the_writer_goes_on(caplog):
+    repository = ScriptedRepository({f"https://example.ma/{n}": None for n in range(6)})
+    problem = RuntimeError("counting broke")
+    called: list[str] = []
+
+    def done(write: Any, outcome: Any) -> None:
+        called.append(write.url)
+        if write.url == "https://example.ma/1":
+            raise problem
+
+    writer = BatchWriter(
+        repository,  # type: ignore[arg-type]
+        done,
+        max_batch=3,
+        linger=30.0,
+    )
+    with caplog.at_level(logging.ERROR, logger="crawler.writer"):
+        batch = [writer.submit(skipped(number)) for number in range(3)]
+        # The write was stored: its future reports the callback's error, not a failed save.
+        assert batch[1].exception(timeout=30) is problem
+        assert batch[0].result(timeout=30) is None
+        assert batch[2].result(timeout=30) is None
+        # The thread survived: writes submitted afterwards, in a new transaction, complete.
+        later = [writer.submit(skipped(number)) for number in range(3, 6)]
+        assert [future.result(timeout=30) for future in later] == [None, None, None]
+    writer.close()
+
+    assert repository.batches == [
+        ["https://example.ma/0", "https://example.ma/1", "https://example.ma/2"],
+        ["https://example.ma/3", "https://example.ma/4", "https://example.ma/5"],
+    ]
+    # The callback still ran for the writes after the one it failed on.
+    assert called == [f"https://example.ma/{number}" for number in range(6)]
+    logged = [r for r in caplog.records if r.name == "crawler.writer"]
+    assert [r.getMessage() for r in logged] == ["Counting a saved write failed"]
+    assert logged[0].exc_info is not None
+    assert logged[0].exc_info[1] is problem
+
+
+def test_a_batch_answered_with_the_wrong_number_of_outcomes_fails_every_future():
+    """A repository bug must not leave a waiter hanging: every future of the batch fails."""
+
+    class ShortRepository:
+        def save_batch(self, writes: list[Any]) -> list[Any]:
+            return [None for _ in writes][:-1] if len(writes) > 1 else [None]
+
+    writer = BatchWriter(
+        ShortRepository(),  # type: ignore[arg-type]
+        lambda write, outcome: None,
+        max_batch=3,
+        linger=30.0,
+    )
+    batch = [writer.submit(skipped(number)) for number in range(3)]
+    errors = [future.exception(timeout=30) for future in batch]
+    assert all(isinstance(error, RuntimeError) for error in errors)
+    assert "2 outcomes for a batch of 3 writes" in str(errors[0])
+    later = writer.submit(skipped(3))
+    writer.close()
+    assert later.result(timeout=30) is None
+
+
+def test_a_future_cancelled_by_its_waiter_does_not_stop_the_writer():
+    repository = SlowRepository()
+    writer = BatchWriter(repository, lambda write, outcome: None, max_batch=1, linger=0.0)  # type: ignore[arg-type]
+    first = writer.submit(skipped(0))
+    assert repository.started.wait(timeout=30)
+    second = writer.submit(skipped(1))
+    assert second.cancel()  # still queued: its waiter gave up
+    repository.release.set()
+    assert first.result(timeout=30) is None
+    third = writer.submit(skipped(2))
+    writer.close()
+    assert third.result(timeout=30) is None
+    assert repository.batches == [[skipped(n).url] for n in range(3)]
