@@ -1,4 +1,5 @@
 """Database fixtures: `db_url` runs a test on SQLite and on PostgreSQL, `postgres_url` on PostgreSQL.
+`article_record` builds the articles that tests save.
 
 PostgreSQL tests need NEWSWATCH_TEST_POSTGRES_URL, for example
 postgresql+psycopg://postgres@127.0.0.1:5432/test; each test gets a schema of its own, dropped after.
@@ -8,12 +9,13 @@ from __future__ import annotations
 
 import os
 import secrets
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import text
 
 from storage.db import create_engine_for, parse_database_url
+from storage.records import ArticleRecord
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -56,3 +58,20 @@ def db_url(request: pytest.FixtureRequest) -> str:
     fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
     url: str = request.getfixturevalue(fixture)
     return url
+
+
+def article_record(url: str, text: str, **fields: Any) -> ArticleRecord:
+    """A matched French lematin article fetched at its canonical URL, undated, with no author;
+    `fields` replace any field, so a test names only those it is about."""
+    defaults: dict[str, Any] = {
+        "source": "lematin",
+        "fetched_url": url,
+        "title": "Titre",
+        "published_at": None,
+        "author": None,
+        "language": "fr",
+        "score": 0.0,
+        "matched": True,
+        "explanation": {},
+    }
+    return ArticleRecord(url=url, text=text, **(defaults | fields))

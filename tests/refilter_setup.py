@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from crawler.filter import RuleEngine
-from crawler.processing import decide
-from storage.records import ArticleRecord
+from crawler.processing import decide, stored_explanation
 from storage.repository import Repository
+from tests.dbfixtures import article_record
 
 _RULES = """
 [settings]
@@ -124,41 +124,30 @@ def url(key: str) -> str:
     return f"https://lematin.ma/{key}"
 
 
-def store_articles(db_url: str, rules: Path) -> dict[str, int]:
-    """Save the articles with the decisions of `rules`, as a crawl would; their ids by key."""
-    engine = RuleEngine.from_path(rules)
-    ids = {}
+def store_articles_and_send_one(folder: Path, db_url: str) -> tuple[dict[str, int], int]:
+    """Where every refilter test starts: the articles saved with the decisions of the "before"
+    rules, as a crawl would, and `sent` sent by a digest. Their ids by key, and the digest's id."""
+    engine = RuleEngine.from_path(write_rules(folder, "before"))
     with Repository(db_url) as repository:
+        ids = {}
         for key, (title, text) in ARTICLES.items():
             result = decide(engine, title, text, "fr")
-            explanation = {**result.to_dict(), "rules": engine.rules_digest}
-            record = ArticleRecord(
-                source="lematin",
-                url=url(key),
-                fetched_url=url(key),
+            record = article_record(
+                url(key),
+                text,
                 title=title,
-                text=text,
-                published_at=None,
-                author=None,
-                language="fr",
                 score=result.score,
                 matched=result.matched,
-                explanation=explanation,
+                explanation=stored_explanation(engine, result),
             )
             ids[key] = repository.save_article(record).article_id
-    return ids
-
-
-def mark_sent(db_url: str, article_ids: list[int]) -> int:
-    """Record a digest the server accepted, carrying these articles."""
-    with Repository(db_url) as repository:
         digest_id = repository.start_digest(
             kind="manual",
             message_id="<test@example.org>",
             subject="Veille",
             recipients=["veille@example.org"],
-            stories=len(article_ids),
-            article_ids=article_ids,
+            stories=1,
+            article_ids=[ids["sent"]],
         )
         repository.finish_digest(digest_id, status="sent", attempts=1)
-    return digest_id
+    return ids, digest_id

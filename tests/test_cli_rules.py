@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from crawler.cli import main
 from storage.locks import crawl_lock
-from tests.refilter_setup import mark_sent, store_articles, url, write_config, write_rules
+from tests.refilter_setup import store_articles_and_send_one, url, write_config, write_rules
 
 LABELED = [
     {
@@ -196,8 +196,7 @@ def test_rules_explain_bad_json_exits_2(run, configs):
 
 def test_refilter_then_matches_and_pending(run, configs, tmp_path):
     db_url, _, after = configs
-    ids = store_articles(db_url, tmp_path / "rules-before.toml")
-    mark_sent(db_url, [ids["sent"]])
+    store_articles_and_send_one(tmp_path, db_url)
     dry = run("refilter", "--config", str(after), "--dry-run")
     assert dry.exit_code == 0, dry.output
     assert dry.output.startswith("Dry run, nothing written: 5 articles refiltered")

@@ -14,6 +14,7 @@ from storage.dedupe import content_hash, find_duplicate, insert_ignoring_duplica
 from storage.models import Base, Source
 from storage.records import ArticleRecord, SaveStatus
 from storage.repository import Repository
+from tests.dbfixtures import article_record
 
 RABAT_TEXT = (
     "La Ville de Rabat et l’État du Maryland ont signé, mardi, un protocole d’entente "
@@ -22,17 +23,13 @@ RABAT_TEXT = (
 
 
 def make_record(url: str, text: str = RABAT_TEXT) -> ArticleRecord:
-    return ArticleRecord(
+    return article_record(
+        url,
+        text,
         source="mapexpress",
-        url=url,
-        fetched_url=url,
         title="Rabat et le Maryland signent un protocole d’entente",
-        text=text,
         published_at=datetime(2025, 5, 20, 14, 0, tzinfo=UTC),
-        author=None,
-        language="fr",
         score=3.0,
-        matched=True,
         explanation={"groups": {"foreign_partner": ["Maryland"]}},
         html="<p>Rabat</p>",
     )

@@ -20,8 +20,9 @@ from crawler.cli import main
 from crawler.config import load_config
 from crawler.digest import deliver_digest
 from crawler.digest.send import DeliveryError, build_message, send_message
-from storage.records import ArticleRecord, RunStats
+from storage.records import RunStats
 from storage.repository import Repository
+from tests.dbfixtures import article_record
 from tests.mailserver import run_mail_server
 
 HOSTILE_TITLE = (
@@ -81,17 +82,12 @@ timeout = 5
 def store(db_url: str, title: str = HOSTILE_TITLE, text: str = TEXT, url: str = "") -> int:
     with Repository(db_url) as repository:
         outcome = repository.save_article(
-            ArticleRecord(
-                source="lematin",
-                url=url or "https://lematin.ma/casablanca-settat-ile-de-france.html",
-                fetched_url=url or "https://lematin.ma/casablanca-settat-ile-de-france.html",
+            article_record(
+                url or "https://lematin.ma/casablanca-settat-ile-de-france.html",
+                text,
                 title=title,
-                text=text,
                 published_at=dt.datetime(2026, 11, 18, 9, 30, tzinfo=dt.UTC),
-                author=None,
-                language="fr",
                 score=13.0,
-                matched=True,
                 explanation={
                     "tier": "core",
                     "regions": ["Casablanca-Settat"],

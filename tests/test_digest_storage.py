@@ -13,6 +13,7 @@ from storage.errors import CrawlLockedError
 from storage.locks import daemon_holder, daemon_lock, digest_lock
 from storage.records import ArticleRecord, RunStats
 from storage.repository import Repository
+from tests.dbfixtures import article_record
 
 STORY = (
     "Le conseil de la région de l'Oriental et le Land de Rhénanie-Palatinat ont signé jeudi à "
@@ -30,22 +31,16 @@ OTHER = (
 )
 
 
-def record(source: str, url: str, text: str, *, score: float = 12.0, **changes) -> ArticleRecord:
-    values = {
-        "source": source,
-        "url": url,
-        "fetched_url": url,
-        "title": text[:60],
-        "text": text,
-        "published_at": datetime.now(UTC) - timedelta(hours=3),
-        "author": None,
-        "language": "fr",
-        "score": score,
-        "matched": True,
-        "explanation": {"tier": "core", "regions": ["Oriental"], "partners": [], "groups": {}},
-        **changes,
-    }
-    return ArticleRecord(**values)
+def record(source: str, url: str, text: str, *, score: float = 12.0) -> ArticleRecord:
+    return article_record(
+        url,
+        text,
+        source=source,
+        title=text[:60],
+        published_at=datetime.now(UTC) - timedelta(hours=3),
+        score=score,
+        explanation={"tier": "core", "regions": ["Oriental"], "partners": [], "groups": {}},
+    )
 
 
 @pytest.fixture

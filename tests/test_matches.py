@@ -5,9 +5,9 @@ SQLite and (when configured) PostgreSQL.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 from alembic import command
 from sqlalchemy import select, text
@@ -16,25 +16,21 @@ from storage.db import alembic_config, create_engine_for, writer
 from storage.models import Match
 from storage.records import ArticleRecord
 from storage.repository import Repository
+from tests.dbfixtures import article_record
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
-def record(url: str, body: str, explanation: dict[str, object], **changes: object):
-    base = ArticleRecord(
-        source="lematin",
-        url=url,
-        fetched_url=url,
+def record(url: str, body: str, explanation: dict[str, Any]) -> ArticleRecord:
+    return article_record(
+        url,
+        body,
         title=body[:40],
-        text=body,
         published_at=NOW,
-        author=None,
-        language="fr",
-        score=float(explanation.get("score", 0.0)),  # type: ignore[arg-type]
+        score=float(explanation.get("score", 0.0)),
         matched=bool(explanation.get("matched")),
         explanation=explanation,
     )
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
 SOUSS = {

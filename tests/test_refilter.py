@@ -14,10 +14,10 @@ from crawler.config import load_config
 from crawler.refilter import refilter
 from storage.db import create_engine_for
 from storage.errors import CrawlLockedError
-from storage.locks import crawl_lock
+from storage.locks import crawl_lock, digest_lock
 from storage.models import Match
 from storage.repository import Repository
-from tests.refilter_setup import mark_sent, store_articles, url, write_config, write_rules
+from tests.refilter_setup import store_articles_and_send_one, url, write_config
 
 
 @pytest.fixture
@@ -25,8 +25,7 @@ def setup(db_url, tmp_path, monkeypatch):
     """Articles stored under the "before" rules, `sent` sent by a digest; the "after" config."""
     for name in ("NEWSWATCH_CONFIG", "NEWSWATCH_DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
-    ids = store_articles(db_url, write_rules(tmp_path, "before"))
-    digest_id = mark_sent(db_url, [ids["sent"]])
+    ids, digest_id = store_articles_and_send_one(tmp_path, db_url)
     config = load_config(write_config(tmp_path, db_url, "after"))
     return db_url, ids, digest_id, config
 
@@ -122,3 +121,12 @@ def test_refuses_while_a_crawl_holds_the_lock(setup):
         refilter(config)
     with crawl_lock(db_url):
         assert refilter(config, dry_run=True).examined == 5  # writes nothing: needs no lock
+
+
+def test_refuses_while_a_digest_is_being_sent(setup):
+    db_url, _, _, config = setup
+    with digest_lock(db_url), pytest.raises(CrawlLockedError, match="digest"):
+        refilter(config)
+    with digest_lock(db_url):
+        assert refilter(config, dry_run=True).examined == 5
+    assert refilter(config).examined == 5  # both locks were released

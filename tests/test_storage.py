@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,16 +27,10 @@ from storage.db import (
 )
 from storage.errors import StorageError
 from storage.models import Base
-from storage.records import (
-    ArticleRecord,
-    FetchValidators,
-    RunStats,
-    SaveOutcome,
-    SaveStatus,
-    SkippedRecord,
-)
+from storage.records import FetchValidators, RunStats, SaveOutcome, SaveStatus, SkippedRecord
 from storage.repository import Repository
 from storage.rows import prepare_article
+from tests.dbfixtures import article_record
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -54,22 +48,21 @@ FES_TEXT = (
 )
 
 
-def make_record(**changes: object) -> ArticleRecord:
-    record = ArticleRecord(
-        source="hespress-fr",
-        url="https://fr.hespress.com/400123-tanger-paca-feuille-de-route.html",
-        fetched_url="https://fr.hespress.com/400123-tanger-paca-feuille-de-route.html",
-        title="Tanger-Tétouan-Al Hoceïma et la région Sud signent une feuille de route",
-        text=TANGIER_TEXT,
-        published_at=datetime(2025, 3, 4, 9, 30, tzinfo=timezone(timedelta(hours=1))),
-        author="Rédaction",
-        language="fr",
-        score=4.5,
-        matched=True,
-        explanation={"score": 4.5, "groups": {"moroccan_territory": ["Tanger-Tétouan-Al Hoceïma"]}},
-        html="<html><body><p>La Région de Tanger…</p></body></html>",
-    )
-    return dataclasses.replace(record, **changes)  # type: ignore[arg-type]
+TANGIER_URL = "https://fr.hespress.com/400123-tanger-paca-feuille-de-route.html"
+# The Tangier article; keywords replace any field (the fetched URL stays unless given).
+make_record = partial(
+    article_record,
+    url=TANGIER_URL,
+    text=TANGIER_TEXT,
+    source="hespress-fr",
+    fetched_url=TANGIER_URL,
+    title="Tanger-Tétouan-Al Hoceïma et la région Sud signent une feuille de route",
+    published_at=datetime(2025, 3, 4, 9, 30, tzinfo=timezone(timedelta(hours=1))),
+    author="Rédaction",
+    score=4.5,
+    explanation={"score": 4.5, "groups": {"moroccan_territory": ["Tanger-Tétouan-Al Hoceïma"]}},
+    html="<html><body><p>La Région de Tanger…</p></body></html>",
+)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,7 @@ from storage.models import Article, ArticleUrl, Match, Story
 from storage.records import ArticleRecord, SaveOutcome, SaveStatus
 from storage.repository import Repository
 from storage.rows import prepare_article
+from tests.dbfixtures import article_record
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -54,22 +56,13 @@ def grouped(one: str, other: str) -> bool:
     )
 
 
-def record(url: str, body: str, *, source: str = "lematin", **changes: object) -> ArticleRecord:
-    values: dict[str, object] = {
-        "source": source,
-        "url": url,
-        "fetched_url": url,
-        "title": "Titre",
-        "text": body,
-        "published_at": DAY,
-        "author": None,
-        "language": "fr",
-        "score": 6.0,
-        "matched": True,
-        "explanation": {"score": 6.0, "groups": {"agreement": ["jumelage"]}},
-    }
-    values.update(changes)
-    return ArticleRecord(**values)  # type: ignore[arg-type]
+# record(url, body): a matched lematin article of DAY; keywords replace any field.
+record = partial(
+    article_record,
+    published_at=DAY,
+    score=6.0,
+    explanation={"score": 6.0, "groups": {"agreement": ["jumelage"]}},
+)
 
 
 def pair_texts(pair_id: str) -> tuple[str, str]:

@@ -6,10 +6,7 @@ stored and what the site was asked for.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,8 +17,7 @@ from sqlalchemy.orm import Session
 from crawler.urls import canonicalize_url
 from storage.db import create_engine_for
 from storage.models import Article, ArticleUrl, SkippedPage
-
-NEWSWATCH = shutil.which("newswatch") or str(Path(sys.executable).parent / "newswatch")
+from tests.cli_fixtures import run_newswatch
 
 
 @dataclass
@@ -31,17 +27,7 @@ class CrawlSetup:
     db_url: str
 
     def run(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSWATCH_")}
-        return subprocess.run(
-            [NEWSWATCH, *args],
-            cwd=self.workdir,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=300,
-            check=False,
-        )
+        return run_newswatch(self.workdir, *args, stdin=stdin, timeout=300)
 
     def crawl(self) -> subprocess.CompletedProcess[str]:
         result = self.run("crawl", "--config", str(self.config))

@@ -5,7 +5,6 @@ second daemon on the same database naming the first, and stops on SIGTERM with e
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -20,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from storage.db import create_engine_for
 from storage.models import Article, CrawlRun, DigestDelivery, Match
-from tests.e2e.test_crawl_e2e import NEWSWATCH, write_config
+from tests.cli_fixtures import NEWSWATCH, newswatch_env, run_newswatch
+from tests.e2e.test_crawl_e2e import write_config
 from tests.mailserver import run_mail_server
 from tests.site.plugin import run_news_site
 
@@ -31,10 +31,6 @@ DEADLINE = 120.0  # seconds; only a broken daemon gets near it (polls end as soo
 def mail_server():
     with run_mail_server() as server:
         yield server
-
-
-def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("NEWSWATCH_")}
 
 
 def _facts(db_url: str) -> dict[str, object]:
@@ -113,7 +109,7 @@ security = "none"
     daemon = subprocess.Popen(
         [NEWSWATCH, "run", "--config", str(config), "--log-file", str(log_file)],
         cwd=tmp_path,
-        env=_env(),
+        env=newswatch_env(),
         stdout=subprocess.DEVNULL,
         stderr=stderr,
         text=True,
@@ -125,23 +121,12 @@ security = "none"
               "the digest", daemon, log_file)  # fmt: skip
 
         # A second daemon on the same database refuses to start and names the first.
-        second = subprocess.run(
-            [NEWSWATCH, "run", "--config", str(config)],
-            cwd=tmp_path,
-            env=_env(),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        second = run_newswatch(tmp_path, "run", "--config", str(config), timeout=60)
         assert second.returncode == 1, second.stderr
         assert "already running" in second.stderr
         assert f"process {daemon.pid}" in second.stderr
 
-        status = subprocess.run(
-            [NEWSWATCH, "status", "--config", str(config)],
-            cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=60, check=False,
-        )  # fmt: skip
+        status = run_newswatch(tmp_path, "status", "--config", str(config), timeout=60)
         assert status.returncode == 0, status.stderr
         assert f"Daemon: running (process {daemon.pid}" in status.stdout
         assert "Pending for the next digest: 0 stories" in status.stdout
@@ -193,7 +178,7 @@ def test_sigterm_stops_a_long_crawl_and_keeps_its_articles(db_url, tmp_path):
         daemon = subprocess.Popen(
             [NEWSWATCH, "run", "--config", str(config), "--log-file", str(log_file)],
             cwd=tmp_path,
-            env=_env(),
+            env=newswatch_env(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -3,7 +3,6 @@ and the next crawl completes the rest."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import time
@@ -13,7 +12,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from tests.e2e.test_crawl_e2e import NEWSWATCH, CrawlSetup
+from tests.cli_fixtures import NEWSWATCH, newswatch_env
+from tests.e2e.test_crawl_e2e import CrawlSetup
 from tests.site.plugin import run_news_site
 
 PAGES = 300
@@ -77,7 +77,7 @@ discover = ["sitemaps"]
             encoding="utf-8",
         )
         marker = f"NEWSWATCH_TEST_MARKER={uuid.uuid4()}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSWATCH_")}
+        env = newswatch_env()
         env[marker.split("=")[0]] = marker.split("=")[1]
         crawl = subprocess.Popen(
             [NEWSWATCH, "crawl", "--config", str(config)],

@@ -6,29 +6,9 @@ which the digest carries the newly matched story. SQLite, and PostgreSQL when co
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
-from tests.refilter_setup import ARTICLES, mark_sent, store_articles, url, write_config
-
-NEWSWATCH = shutil.which("newswatch") or str(Path(sys.executable).parent / "newswatch")
-
-
-def newswatch(workdir: Path, *args: str, stdin: str | None = None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSWATCH_")}
-    return subprocess.run(
-        [NEWSWATCH, *args],
-        cwd=workdir,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+from tests.cli_fixtures import run_newswatch
+from tests.refilter_setup import ARTICLES, store_articles_and_send_one, url, write_config
 
 
 def test_rules_test_and_explain(tmp_path):
@@ -40,25 +20,25 @@ def test_rules_test_and_explain(tmp_path):
     ]
     lines[0]["kind"] = "sport"
     labeled.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
-    result = newswatch(
+    result = run_newswatch(
         tmp_path, "rules", "test", "--labeled", str(labeled), "--config", str(config)
     )
     assert result.returncode == 0, result.stderr
     assert "labeled.jsonl: 5 articles, 2 positive, 3 negative" in result.stdout
     assert "Every article is classified as labeled." in result.stdout
-    as_json = newswatch(
+    as_json = run_newswatch(
         tmp_path, "rules", "test", "--labeled", str(labeled), "--config", str(config),
         "--format", "json",
     )  # fmt: skip
     assert json.loads(as_json.stdout)["files"][0]["overall"]["f1"] == 1.0
-    missing = newswatch(tmp_path, "rules", "test", "--labeled", "missing.jsonl")
+    missing = run_newswatch(tmp_path, "rules", "test", "--labeled", "missing.jsonl")
     assert missing.returncode == 2
     assert "missing.jsonl" in missing.stderr
 
     title, text = ARTICLES["new"]
     article = tmp_path / "article.txt"
     article.write_text(text, encoding="utf-8")
-    explained = newswatch(
+    explained = run_newswatch(
         tmp_path, "rules", "explain", "--config", str(config), "--title", title, str(article)
     )
     assert explained.returncode == 0, explained.stderr
@@ -70,24 +50,23 @@ def test_rules_test_and_explain(tmp_path):
 def test_refilter_then_digest(db_url, tmp_path):
     before = write_config(tmp_path, db_url, "before")
     after = write_config(tmp_path, db_url, "after")
-    ids = store_articles(db_url, tmp_path / "rules-before.toml")
-    mark_sent(db_url, [ids["sent"]])
-    pending = newswatch(tmp_path, "digest", "--config", str(before), "--dry-run")
+    store_articles_and_send_one(tmp_path, db_url)
+    pending = run_newswatch(tmp_path, "digest", "--config", str(before), "--dry-run")
     assert "Stories: 2 (2 articles)" in pending.stdout, pending.stderr
     assert ARTICLES["new"][0] not in pending.stdout
 
-    result = newswatch(tmp_path, "refilter", "--config", str(after))
+    result = run_newswatch(tmp_path, "refilter", "--config", str(after))
     assert result.returncode == 0, result.stderr
     assert "5 articles refiltered" in result.stdout
     assert "1 newly matched (pending for the next digest)" in result.stdout
     assert "2 no longer matched (1 already sent, kept as history)" in result.stdout
     assert url("new") in result.stdout
 
-    digest = newswatch(tmp_path, "digest", "--config", str(after), "--dry-run")
+    digest = run_newswatch(tmp_path, "digest", "--config", str(after), "--dry-run")
     assert digest.returncode == 0, digest.stderr
     assert "Stories: 2 (2 articles)" in digest.stdout  # new and kept; pending was unmatched
     assert ARTICLES["new"][0] in digest.stdout
     assert ARTICLES["pending"][0] not in digest.stdout
-    listed = json.loads(newswatch(tmp_path, "matches", "--config", str(after), "--format",
-                                  "json").stdout)  # fmt: skip
+    listed = json.loads(run_newswatch(tmp_path, "matches", "--config", str(after), "--format",
+                                      "json").stdout)  # fmt: skip
     assert {m["url"]: m["tier"] for m in listed} == {url("new"): "related", url("kept"): "core"}
