@@ -1,6 +1,6 @@
 """What every `newswatch` command shares: its options, the error-to-exit-code mapping and the
-table and CSV output. The commands live in `crawler.cli`, `crawler.cli_rules` and
-`crawler.cli_refilter`.
+table and CSV output. The commands live in `crawler.cli`, `crawler.cli_matches`,
+`crawler.cli_daemon`, `crawler.cli_rules` and `crawler.cli_refilter`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Engines from a database URL: driver choice, SQLite pragmas, and migration to the newest schema.
 
-Sessions and queries belong to `storage.repository`; this module only opens the database.
+Sessions belong to `storage.repository`; this module only opens the database.
 """
 
 from __future__ import annotations

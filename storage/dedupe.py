@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, literal_column, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 
-from storage.models import Article, ArticleUrl
+from storage.models import ARTICLE_URLS, ARTICLES
 from storage.records import SaveStatus
 
 if TYPE_CHECKING:
@@ -93,15 +93,13 @@ def insert_ignoring_duplicates(dialect_name: str, table: Table) -> Insert:
 # compile it once per process; Core tables, not ORM entities, because it runs for every saved
 # article and the ORM's statement handling cost more than the query.
 _URLS: BindParameter[list[str]] = bindparam("urls", expanding=True)
-_ARTICLES = cast("Table", Article.__table__).c
-_ALIASES = cast("Table", ArticleUrl.__table__).c
 _DUPLICATES: CompoundSelect[Any] = union_all(
-    select(_ARTICLES.url, _ARTICLES.id, literal_column("'url'")).where(_ARTICLES.url.in_(_URLS)),
-    select(_ALIASES.url, _ALIASES.article_id, literal_column("'url'")).where(
-        _ALIASES.url.in_(_URLS)
+    select(ARTICLES.c.url, ARTICLES.c.id, literal_column("'url'")).where(ARTICLES.c.url.in_(_URLS)),
+    select(ARTICLE_URLS.c.url, ARTICLE_URLS.c.article_id, literal_column("'url'")).where(
+        ARTICLE_URLS.c.url.in_(_URLS)
     ),
-    select(_ARTICLES.url, _ARTICLES.id, literal_column("'text'")).where(
-        _ARTICLES.content_hash == bindparam("digest")
+    select(ARTICLES.c.url, ARTICLES.c.id, literal_column("'text'")).where(
+        ARTICLES.c.content_hash == bindparam("digest")
     ),
 )
 

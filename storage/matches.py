@@ -1,21 +1,32 @@
-"""Match rows: what a match keeps of its decision, and stored articles filtered again.
+"""Match rows: what a match keeps of its decision, their listing, and articles filtered again.
 
 A match row holds the tier, regions and partners of its article's decision, for the listings
-(`newswatch matches`; the digest reads them from the article's explanation). Re-filtering (`newswatch refilter`) reads articles in id order, one batch per
-transaction, so a huge database is never loaded at once and an interruption keeps the batches
-already done. The filter itself is the caller's, passed in as a function: storage never
-imports the crawler. Called by `storage.repository` inside its transactions.
+(`newswatch matches`; the digest reads them from the article's explanation). Re-filtering
+(`newswatch refilter`) reads articles in id order, one batch per transaction, so a huge
+database is never loaded at once and an interruption keeps the batches already done. The filter
+itself is the caller's, passed in as a function: storage never imports the crawler. Called by
+`storage.repository` inside its transactions.
 """
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
-from storage.models import Article, Match, as_utc, decision_fields, utcnow
-from storage.records import RefilterBatch, RefilterChange, StoredArticle, Verdict
-from storage.rows import clean_json
+from storage import stories
+from storage.models import (
+    ARTICLE_SUMMARY_COLUMNS,
+    Article,
+    Match,
+    Source,
+    as_utc,
+    decision_fields,
+    utcnow,
+)
+from storage.records import MatchView, RefilterBatch, RefilterChange, StoredArticle, Verdict
+from storage.rows import clean_json, match_view
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -36,6 +47,33 @@ def match_values(
 ) -> dict[str, Any]:
     """The columns of a new match row, its tier, regions and partners taken from the decision."""
     return {"article_id": article_id, "matched_at": matched_at, **decision_fields(explanation)}
+
+
+def list_matches(
+    session: Session, since: datetime | None, limit: int | None, region: str | None
+) -> list[MatchView]:
+    """Matched articles, newest first: see `Repository.list_matches`."""
+    when = func.coalesce(Article.published_at, Article.first_seen_at)
+    query = (
+        select(*ARTICLE_SUMMARY_COLUMNS, Source.name, *LISTED_COLUMNS)
+        .join(Match, Match.article_id == Article.id)
+        .join(Source, Source.id == Article.source_id)
+        # A match row whose article no longer matches (after a refilter) is sent history.
+        .where(Article.matched.is_(True))
+        .order_by(when.desc(), Article.id.desc())
+        # Regions are a JSON list: filtered here, below, so the limit applies after it.
+        .limit(limit if region is None else None)
+    )
+    if since is not None:
+        query = query.where(when >= as_utc(since))
+    if region is None:
+        found = session.execute(query).all()
+    else:
+        found = list(islice(in_region(session.execute(query), region), limit))
+    copies = stories.story_copies(session, (r.story_id for r in found if r.story_id))
+    return [
+        match_view(row, stories.also_in(copies.get(row.story_id, []), row.url)) for row in found
+    ]
 
 
 def refilter_batch(

@@ -21,6 +21,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
 )
@@ -280,6 +281,22 @@ class FetchState(Base):
     last_fetched_at: Mapped[datetime]
     entries: Mapped[int] = mapped_column(default=0)
 
+
+def _core_table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+# The Core tables, typed, for the statements that run for every saved article: there the ORM's
+# statement handling cost more than the database's work (measured with benchmarks/crawl_local.py).
+SOURCES = _core_table(Source)
+ARTICLES = _core_table(Article)
+ARTICLE_URLS = _core_table(ArticleUrl)
+SKIPPED_PAGES = _core_table(SkippedPage)
+MATCHES = _core_table(Match)
+STORIES = _core_table(Story)
+STORY_BANDS = _core_table(StoryBand)
 
 # The columns every listing of articles reads (matches, stories, digest): one place to extend.
 ARTICLE_SUMMARY_COLUMNS = (

@@ -1,37 +1,25 @@
 """The one storage API of newswatch: each method is a unit of work that returns plain records.
 
-Sessions and ORM objects never leave this module (the session lifecycle is "separate and
-external"). Exact-duplicate rules live in `storage.dedupe`; opening and migrating in `storage.db`.
+Sessions and ORM objects never leave the storage package (the session lifecycle is "separate
+and external"): each method runs one transaction here and hands the session to the module that
+owns the subject, `storage.runs`, `storage.fetching`, `storage.saving` (the save path),
+`storage.matches`, `storage.stories`, `storage.digests` or `storage.health`. Opening and
+migrating live in `storage.db`.
 """
 
 from __future__ import annotations
 
 import logging
-from itertools import islice
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
-from sqlalchemy import Table, bindparam, func, insert, select, union_all, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import digests, health, matches, rows, stories
+from storage import digests, fetching, health, matches, rows, runs, stories
 from storage.db import describe_url, open_database, writer
-from storage.dedupe import find_duplicate, insert_ignoring_duplicates
 from storage.errors import StorageError
-from storage.models import (
-    ARTICLE_SUMMARY_COLUMNS,
-    Article,
-    ArticleUrl,
-    Base,
-    CrawlRun,
-    FetchState,
-    Match,
-    SkippedPage,
-    Source,
-    as_utc,
-    utcnow,
-)
+from storage.models import Article, ArticleUrl, utcnow
 from storage.records import (
     ArticleRecord,
     DigestView,
@@ -42,7 +30,6 @@ from storage.records import (
     RunStats,
     RunView,
     SaveOutcome,
-    SaveStatus,
     SkippedRecord,
     SourceHealth,
     StoredArticle,
@@ -50,14 +37,13 @@ from storage.records import (
     Verdict,
 )
 from storage.rows import PreparedArticle, prepare_article
+from storage.saving import ArticleSaver
+from storage.sources import SourceIds
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
     from datetime import datetime
     from types import TracebackType
-
-    from sqlalchemy.engine import Connection
-    from sqlalchemy.sql import ColumnElement, CompoundSelect
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +51,6 @@ T = TypeVar("T")
 
 _ATTEMPTS = 3  # PostgreSQL deadlocks between two crawls are retried this often
 _TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
-_NEW_SOURCES = "newswatch_new_sources"  # session.info key: source ids found in this transaction
-_URL_CHUNK = 500  # URLs per IN (...) list, well under SQLite's bound-parameter limit
 
 
 class Repository:
@@ -84,21 +68,13 @@ class Repository:
         """
         if story_window_days < 0:
             raise ValueError(f"story_window_days must be 0 or more, not {story_window_days}")
-        self._story_window = story_window_days
         self._engine = open_database(url)
         self._url = describe_url(self._engine.url)
         self._dialect = self._engine.dialect.name
         self._reads = sessionmaker(self._engine, expire_on_commit=False)
         self._writes = sessionmaker(writer(self._engine), expire_on_commit=False)
-        self._source_ids: dict[str, int] = {}
-        # Built once: constructing statements costs more than running them on SQLite.
-        self._insert_source = insert_ignoring_duplicates(self._dialect, _table(Source))
-        self._insert_article = insert_ignoring_duplicates(self._dialect, _table(Article)).returning(
-            Article.id
-        )
-        self._insert_alias = insert_ignoring_duplicates(self._dialect, _table(ArticleUrl))
-        self._insert_skipped = insert_ignoring_duplicates(self._dialect, _table(SkippedPage))
-        self._insert_match = insert(_table(Match))
+        self._sources = SourceIds(self._dialect)
+        self._saver = ArticleSaver(self._dialect, self._sources, story_window_days)
 
     def __repr__(self) -> str:
         return f"Repository({self._url!r})"
@@ -122,19 +98,13 @@ class Repository:
     def ensure_sources(self, names: Iterable[str]) -> None:
         def work(session: Session) -> None:
             for name in dict.fromkeys(names):
-                self._source_id(session, name)
+                self._sources.id_of(session, name)
 
         self._transact(work)
 
     def start_run(self, sources: list[str]) -> int:
-        run = CrawlRun(started_at=utcnow(), status="running", sources=list(sources))
-
-        def work(session: Session) -> int:
-            session.add(run)
-            session.flush()
-            return run.id
-
-        return self._transact(work)
+        started = utcnow()
+        return self._transact(lambda s: runs.start(s, sources, started))
 
     def finish_run(
         self,
@@ -150,8 +120,7 @@ class Repository:
         }
 
         def work(session: Session) -> None:
-            result = session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(values))
-            if result.rowcount == 0:  # type: ignore[attr-defined]
+            if not runs.finish(session, run_id, values):
                 raise self._no_run(run_id)
 
         self._transact(work)
@@ -162,44 +131,18 @@ class Repository:
         Call only while holding the crawl lock, or a crawl running right now would be marked too.
         `status` may say why instead: "timeout" when the daemon killed a crawl over its limit.
         """
-        if status not in ("interrupted", "timeout", "failed"):
-            raise ValueError(
-                f"An abandoned run ends interrupted, timeout or failed, not {status!r}"
-            )
-        # A killed crawl never reported its figures: count what it stored instead.
-        stored = select(func.count()).where(Article.run_id == CrawlRun.id).scalar_subquery()
-        matched = (
-            select(func.count())
-            .select_from(Match)
-            .join(Article, Article.id == Match.article_id)
-            .where(Article.run_id == CrawlRun.id)
-            .scalar_subquery()
-        )
-        query = (
-            update(CrawlRun)
-            .where(CrawlRun.status == "running")
-            .values(
-                status=status,
-                finished_at=utcnow(),
-                articles_extracted=stored,
-                matches=matched,
-                new_matches=matched,
-            )
-        )
+        query = runs.close_abandoned(status)
         return self._transact(lambda s: int(s.execute(query).rowcount))  # type: ignore[attr-defined]
 
     def list_runs(self, limit: int = 10) -> list[RunView]:
-        query = select(CrawlRun).order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())
-        return self._transact(
-            lambda s: [rows.run_view(run) for run in s.scalars(query.limit(limit))], write=False
-        )
+        return self._transact(lambda s: runs.list_runs(s, limit), write=False)
 
     def get_run(self, run_id: int) -> RunView:
         def work(session: Session) -> RunView:
-            run = session.get(CrawlRun, run_id)
+            run = runs.get(session, run_id)
             if run is None:
                 raise self._no_run(run_id)
-            return rows.run_view(run)
+            return run
 
         return self._transact(work, write=False)
 
@@ -272,67 +215,33 @@ class Repository:
     def known_urls(self, urls: Iterable[str]) -> set[str]:
         """Those of `urls` stored as an article URL, an alias or a skipped page."""
         wanted = [url for url in dict.fromkeys(urls) if rows.storable_url(url)]
-
-        def work(session: Session) -> set[str]:
-            found: set[str] = set()
-            for start in range(0, len(wanted), _URL_CHUNK):
-                chunk = wanted[start : start + _URL_CHUNK]
-                found.update(session.scalars(_known_url_query(chunk)))
-            return found
-
-        return self._transact(work, write=False) if wanted else set()
+        if not wanted:
+            return set()
+        return self._transact(lambda s: fetching.known_urls(s, wanted), write=False)
 
     def is_known_url(self, url: str) -> bool:
         return bool(self.known_urls([url]))
 
     def load_known_urls(self) -> set[str]:
         """Every stored article URL, alias and skipped page, read in one query."""
-        return self._transact(lambda s: set(s.scalars(_known_url_query(None))), write=False)
+        return self._transact(fetching.all_known_urls, write=False)
 
     def get_fetch_validators(self, url: str) -> FetchValidators | None:
         """The validators of the last fetch of `url`, or None when there are none to send."""
-        query = select(FetchState.etag, FetchState.last_modified).where(FetchState.url == url)
-        row = self._transact(lambda s: s.execute(query).first(), write=False)
-        if row is None or (row.etag is None and row.last_modified is None):
-            return None
-        return FetchValidators(etag=row.etag, last_modified=row.last_modified)
+        return self._transact(lambda s: fetching.fetch_validators(s, url), write=False)
 
     def save_fetch_state(
         self, url: str, *, etag: str | None, last_modified: str | None, status: int, entries: int
     ) -> None:
-        """Record a fetch of a feed or sitemap.
-
-        A 304 answer often omits the validators and has no entries to count, so on 304 the
-        stored validators are kept unless new ones are given, and the stored count is kept.
-        """
-        values = {
-            "url": rows.checked_url(url),
-            "etag": rows.clean_optional(etag),
-            "last_modified": rows.clean_optional(last_modified),
-            "last_status": status,
-            "last_fetched_at": utcnow(),
-            "entries": entries,
-        }
-        pg_insert = postgresql.insert(FetchState).values(values)
-        lite_insert = sqlite.insert(FetchState).values(values)
-        excluded = pg_insert.excluded if self._dialect == "postgresql" else lite_insert.excluded
-        changes: dict[str, ColumnElement[Any]] = {
-            "last_status": excluded.last_status,
-            "last_fetched_at": excluded.last_fetched_at,
-        }
-        if status == 304:
-            changes["etag"] = func.coalesce(excluded.etag, FetchState.etag)
-            changes["last_modified"] = func.coalesce(
-                excluded.last_modified, FetchState.last_modified
-            )
-        else:
-            changes.update(
-                etag=excluded.etag, last_modified=excluded.last_modified, entries=excluded.entries
-            )
-        statement = (
-            pg_insert.on_conflict_do_update(index_elements=["url"], set_=changes)
-            if self._dialect == "postgresql"
-            else lite_insert.on_conflict_do_update(index_elements=["url"], set_=changes)
+        """Record a fetch of a feed or sitemap; on 304, keep what the answer omits (see
+        `storage.fetching.fetch_state_upsert`)."""
+        statement = fetching.fetch_state_upsert(
+            self._dialect,
+            url,
+            etag=etag,
+            last_modified=last_modified,
+            status=status,
+            entries=entries,
         )
         self._transact(lambda s: s.execute(statement))
 
@@ -366,7 +275,7 @@ class Repository:
         if not writes:
             return []
         try:
-            return list(self._transact(lambda s: self._save_writes(s, writes)))
+            return list(self._transact(lambda s: self._saver.save(s, writes)))
         except (StorageError, ValueError) as exc:
             if len(writes) == 1:
                 return [exc]
@@ -380,95 +289,13 @@ class Repository:
         return results
 
     def _save_one(self, write: PreparedArticle | SkippedRecord) -> SaveOutcome | None:
-        [outcome] = self._transact(lambda s: self._save_writes(s, [write]))
+        [outcome] = self._transact(lambda s: self._saver.save(s, [write]))
         return outcome
-
-    def _save_writes(
-        self, session: Session, writes: Sequence[PreparedArticle | SkippedRecord]
-    ) -> list[SaveOutcome | None]:
-        connection = session.connection()
-        articles = [write for write in writes if isinstance(write, PreparedArticle)]
-        # First, before any row lock: a near-duplicate saved concurrently waits for this one.
-        stories.lock_bands(connection, [article.values["minhash"] for article in articles])
-        outcomes: list[SaveOutcome | None] = []
-        new_matches: list[dict[str, Any]] = []
-        for write in writes:
-            if isinstance(write, PreparedArticle):
-                outcomes.append(self._save_article(session, connection, write, new_matches))
-            else:
-                self._record_skipped(session, connection, write)
-                outcomes.append(None)
-        if new_matches:  # one statement for the batch; nothing in it reads them before
-            connection.execute(self._insert_match, new_matches)
-        return outcomes
-
-    def _save_article(
-        self,
-        session: Session,
-        connection: Connection,
-        prepared: PreparedArticle,
-        new_matches: list[dict[str, Any]],
-    ) -> SaveOutcome:
-        """Store one article, or join the stored one it duplicates. The match row of a new
-        matched article is appended to `new_matches`, for the caller to insert."""
-        record, urls, values = prepared.record, prepared.urls, prepared.values
-        source_id = self._source_id(session, record.source)
-        found = find_duplicate(connection, urls, values["content_hash"])
-        if found is None:
-            story = stories.choose_story(connection, values, self._story_window)
-            row = {**values, "source_id": source_id, "story_id": story.story_id}
-            article_id = connection.execute(self._insert_article, row).scalar()
-            if article_id is not None:
-                self._add_aliases(connection, article_id, source_id, urls[1:])
-                stories.record_bands(connection, article_id, story)
-                if record.matched:
-                    new_matches.append(
-                        matches.match_values(
-                            article_id, values["first_seen_at"], values["explanation"]
-                        )
-                    )
-                logger.debug(
-                    "Stored article %d (story %d) from %s", article_id, story.story_id, record.url
-                )
-                return SaveOutcome(SaveStatus.NEW, article_id, record.matched, story.story_id)
-            # Another transaction stored this URL or this text since we looked: join its row.
-            stories.discard_story(connection, story)
-            found = find_duplicate(connection, urls, values["content_hash"])
-            if found is None:
-                raise StorageError(f"Article {record.url} conflicted with a row that is gone")
-        status, article_id, stored = found
-        self._add_aliases(connection, article_id, source_id, [u for u in urls if u not in stored])
-        joined: int | None = connection.execute(_STORY_OF, {"article": article_id}).scalar()
-        return SaveOutcome(status, article_id, new_match=False, story_id=joined)
-
-    def _add_aliases(
-        self, connection: Connection, article_id: int, source_id: int, urls: list[str]
-    ) -> None:
-        """Record `urls`, known to lead to no article, as aliases of `article_id`."""
-        if urls:
-            now = utcnow()
-            aliases = [
-                {"url": url, "article_id": article_id, "source_id": source_id, "created_at": now}
-                for url in urls
-            ]
-            connection.execute(self._insert_alias, aliases)
 
     def record_skipped(self, url: str, source: str, reason: str, run_id: int | None) -> None:
         """Remember a page that holds no article; a second call for the same URL changes nothing."""
         skipped = SkippedRecord(url=url, source=source, reason=reason, run_id=run_id)
-        self._transact(lambda s: self._save_writes(s, [skipped]))
-
-    def _record_skipped(
-        self, session: Session, connection: Connection, skipped: SkippedRecord
-    ) -> None:
-        row = {
-            "url": rows.checked_url(skipped.url),
-            "reason": rows.clean(skipped.reason)[: rows.MAX_SHORT_TEXT],
-            "run_id": skipped.run_id,
-            "seen_at": utcnow(),
-            "source_id": self._source_id(session, skipped.source),
-        }
-        connection.execute(self._insert_skipped, row)
+        self._transact(lambda s: self._saver.save(s, [skipped]))
 
     def list_matches(
         self, since: datetime | None = None, limit: int | None = None, region: str | None = None
@@ -479,32 +306,7 @@ class Repository:
             since: keep articles published (or first seen) at or after this time; naive is UTC.
             region: keep matches that recognised this Moroccan region (any case).
         """
-        when = func.coalesce(Article.published_at, Article.first_seen_at)
-        query = (
-            select(*ARTICLE_SUMMARY_COLUMNS, Source.name, *matches.LISTED_COLUMNS)
-            .join(Match, Match.article_id == Article.id)
-            .join(Source, Source.id == Article.source_id)
-            # A match row whose article no longer matches (after a refilter) is sent history.
-            .where(Article.matched.is_(True))
-            .order_by(when.desc(), Article.id.desc())
-            # Regions are a JSON list: filtered here, below, so the limit applies after it.
-            .limit(limit if region is None else None)
-        )
-        if since is not None:
-            query = query.where(when >= as_utc(since))
-
-        def work(session: Session) -> list[MatchView]:
-            if region is None:
-                found = session.execute(query).all()
-            else:
-                found = list(islice(matches.in_region(session.execute(query), region), limit))
-            copies = stories.story_copies(session, (r.story_id for r in found if r.story_id))
-            return [
-                rows.match_view(row, stories.also_in(copies.get(row.story_id, []), row.url))
-                for row in found
-            ]
-
-        return self._transact(work, write=False)
+        return self._transact(lambda s: matches.list_matches(s, since, limit, region), write=False)
 
     def refilter_batch(
         self,
@@ -570,7 +372,7 @@ class Repository:
                     with session.begin():
                         result = work(session)
                     # Only ids of committed source rows may be reused by later transactions.
-                    self._source_ids.update(session.info.get(_NEW_SOURCES, {}))
+                    self._sources.keep_committed(session)
                     return result
             except DBAPIError as exc:
                 if _sqlstate(exc) in _TRANSIENT_SQLSTATES and attempt < _ATTEMPTS:
@@ -587,38 +389,8 @@ class Repository:
                 ) from exc
         raise AssertionError("unreachable")
 
-    def _source_id(self, session: Session, name: str) -> int:
-        """The id of source `name`, created if missing."""
-        if not name or len(name) > 200 or "\x00" in name:
-            raise ValueError(f"Source name {name!r} must have 1 to 200 characters")
-        new_sources: dict[str, int] = session.info.setdefault(_NEW_SOURCES, {})
-        source_id = self._source_ids.get(name) or new_sources.get(name)
-        if source_id is None:
-            row = {"name": name, "created_at": utcnow()}
-            session.execute(self._insert_source, row)
-            source_id = session.scalars(_SOURCE_ID, {"name": name}).one()
-            new_sources[name] = source_id
-        return source_id
-
     def _no_run(self, run_id: int) -> StorageError:
         return StorageError(f"No crawl run {run_id} in {self._url}; list the runs to see their ids")
-
-
-def _table(model: type[Base]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-def _known_url_query(urls: list[str] | None) -> CompoundSelect[tuple[str]]:
-    selects = [select(Article.url), select(ArticleUrl.url), select(SkippedPage.url)]
-    if urls is not None:
-        selects = [query.where(query.selected_columns[0].in_(urls)) for query in selects]
-    return union_all(*selects)
-
-
-_SOURCE_ID = select(Source.id).where(Source.name == bindparam("name"))
-_STORY_OF = select(_table(Article).c.story_id).where(_table(Article).c.id == bindparam("article"))
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:

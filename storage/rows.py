@@ -1,7 +1,8 @@
 """Conversions between the plain records and table rows, cleaning what a database would refuse.
 
 PostgreSQL rejects NUL characters and SQLite turns NaN into NULL; values are cleaned here, once,
-so that both backends store the same thing. Queries belong to `storage.repository`.
+so that both backends store the same thing. Queries belong to the modules that
+`storage.repository` calls.
 """
 
 from __future__ import annotations

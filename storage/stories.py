@@ -24,20 +24,21 @@ import operator
 import random
 import struct
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Integer, Table, bindparam, delete, func, insert, select, text, union_all
+from sqlalchemy import Integer, bindparam, delete, func, insert, select, text, union_all
 from sqlalchemy.dialects import postgresql
 
 from storage.dedupe import normalize_text
 from storage.models import (
     ARTICLE_SUMMARY_COLUMNS,
+    ARTICLES,
+    STORIES,
+    STORY_BANDS,
     Article,
     ArticleUrl,
     Match,
     Source,
-    Story,
-    StoryBand,
     as_utc,
     decision_fields,
     summary_fields,
@@ -267,7 +268,7 @@ def _bands_sql(dialect: Dialect) -> tuple[str, tuple[str, ...] | None]:
     """The band insert compiled for `dialect`, with its parameters' order if positional."""
     key = (dialect.name, dialect.driver, dialect.paramstyle)
     if key not in _BANDS_SQL:
-        statement = insert(_BANDS).values({c.name: bindparam(c.name) for c in _BANDS.c})
+        statement = insert(STORY_BANDS).values({c.name: bindparam(c.name) for c in STORY_BANDS.c})
         compiled = statement.compile(dialect=dialect)
         order = compiled.positiontup if compiled.positional else None
         _BANDS_SQL[key] = (str(compiled), tuple(order) if order else None)
@@ -285,11 +286,8 @@ def discard_story(connection: Connection, choice: StoryChoice) -> None:
 
 # Core statements on the tables, not ORM ones: this runs for every stored article, and the
 # ORM's statement handling cost more than SQLite's work (measured with benchmarks/crawl_local.py).
-_ARTICLES = cast("Table", Article.__table__)
-_BANDS = cast("Table", StoryBand.__table__)
-_STORIES = cast("Table", Story.__table__)
-_INSERT_STORY = insert(_STORIES).values(created_at=bindparam("created_at")).returning(_STORIES.c.id)
-_DELETE_STORY = delete(_STORIES).where(_STORIES.c.id == bindparam("story"))
+_INSERT_STORY = insert(STORIES).values(created_at=bindparam("created_at")).returning(STORIES.c.id)
+_DELETE_STORY = delete(STORIES).where(STORIES.c.id == bindparam("story"))
 
 
 def find_story(
@@ -341,23 +339,23 @@ def _agreement(mine: tuple[int, ...], other: bytes) -> float:
 
 
 _SHARED = (
-    select(_BANDS.c.article_id, func.count().label("shared"))
+    select(STORY_BANDS.c.article_id, func.count().label("shared"))
     .where(
-        _BANDS.c.band_key.in_(bindparam("keys", expanding=True)),
-        _BANDS.c.day.between(bindparam("first"), bindparam("last")),
+        STORY_BANDS.c.band_key.in_(bindparam("keys", expanding=True)),
+        STORY_BANDS.c.day.between(bindparam("first"), bindparam("last")),
     )
-    .group_by(_BANDS.c.article_id)
-    .order_by(func.count().desc(), _BANDS.c.article_id)
+    .group_by(STORY_BANDS.c.article_id)
+    .order_by(func.count().desc(), STORY_BANDS.c.article_id)
     .limit(MAX_CANDIDATES)
     .subquery()
 )
 _CANDIDATES = (
-    select(_ARTICLES.c.id, _ARTICLES.c.minhash)
-    .join(_SHARED, _SHARED.c.article_id == _ARTICLES.c.id)
-    .where(_ARTICLES.c.story_id.is_not(None))
+    select(ARTICLES.c.id, ARTICLES.c.minhash)
+    .join(_SHARED, _SHARED.c.article_id == ARTICLES.c.id)
+    .where(ARTICLES.c.story_id.is_not(None))
 )
-_TEXTS = select(_ARTICLES.c.id, _ARTICLES.c.story_id, _ARTICLES.c.text).where(
-    _ARTICLES.c.id.in_(bindparam("ids", expanding=True))
+_TEXTS = select(ARTICLES.c.id, ARTICLES.c.story_id, ARTICLES.c.text).where(
+    ARTICLES.c.id.in_(bindparam("ids", expanding=True))
 )
 
 

@@ -117,7 +117,7 @@ def test_lost_race_joins_the_winning_row(db_url, monkeypatch):
             calls.append(args)
             return None if len(calls) == 1 else real_find(*args)
 
-        monkeypatch.setattr("storage.repository.find_duplicate", find_nothing_first)
+        monkeypatch.setattr("storage.saving.find_duplicate", find_nothing_first)
         same_url = repo.save_article(make_record(url))
         other_url = "https://lematin.ma/rabat-maryland-protocole"
         same_text = repo.save_article(make_record(other_url))

@@ -6,8 +6,9 @@ This package imports neither Scrapy nor storage.
 
 from pathlib import Path
 
-from crawler.filter.engine import MatchResult, RuleEngine
+from crawler.filter.engine import RuleEngine
 from crawler.filter.gazetteer import builtin_dir
+from crawler.filter.results import MatchResult
 
 
 def default_rules_path() -> Path:

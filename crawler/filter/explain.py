@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from crawler.filter.engine import Hit, MatchResult, TierCheck, Trace
+    from crawler.filter.results import Hit, MatchResult, TierCheck, Trace
     from crawler.filter.rules import RuleSet
 
 
