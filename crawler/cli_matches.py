@@ -18,6 +18,7 @@ from crawler.cli_options import (
     format_option,
     handle_errors,
     shorten,
+    since_option,
 )
 from crawler.config import load_config
 
@@ -30,12 +31,7 @@ if TYPE_CHECKING:
 
 @click.command(context_settings=CONTEXT)
 @config_option
-@click.option(
-    "--since",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    default=None,
-    help="Only matches first seen or published on or after this date (YYYY-MM-DD).",
-)
+@since_option("Only matches first seen or published on or after this date (YYYY-MM-DD).")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many rows.")
 @click.option(
     "--by",

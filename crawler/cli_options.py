@@ -57,6 +57,13 @@ def format_choice(*choices: str) -> Callable[[F], F]:
 format_option = format_choice("table", "json", "csv")
 
 
+def since_option(help_text: str) -> Callable[[F], F]:
+    """A `--since YYYY-MM-DD` option (a naive datetime at midnight, or None)."""
+    return click.option(
+        "--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help=help_text
+    )
+
+
 def handle_errors(command: F) -> F:
     """NewswatchError → 'Error: <message>' (exit 1; ConfigError exit 2). Other errors keep their traceback."""
 

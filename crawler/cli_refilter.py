@@ -18,6 +18,7 @@ from crawler.cli_options import (
     format_choice,
     handle_errors,
     shorten,
+    since_option,
 )
 from crawler.config import load_config
 
@@ -30,12 +31,7 @@ if TYPE_CHECKING:
 
 @click.command(context_settings=CONTEXT)
 @config_option
-@click.option(
-    "--since",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    default=None,
-    help="Only articles first seen on or after this date (YYYY-MM-DD). Default: all.",
-)
+@since_option("Only articles first seen on or after this date (YYYY-MM-DD). Default: all.")
 @click.option("--dry-run", is_flag=True, help="List what would change; write nothing.")
 @format_choice("table", "json")
 @handle_errors
