@@ -12,7 +12,7 @@ day, the window holds as many articles at every size: a flat cost means the look
 
 Threshold (--pairs): the similarity of the labelled pairs of tests/data/stories_pairs.jsonl
 for word n-grams of 1 to 5 words, per kind of pair, and the precision and recall of grouping
-at several thresholds, as `storage.stories` decides it.
+at several thresholds, as `storage.stories` decides it (with `storage.minhash`).
 
     python benchmarks/stories_speed.py --pairs
 """
@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))  # a script, not an installed module
 
 from sqlalchemy import text
 
-from storage import stories
+from storage import minhash, stories
 from storage.db import create_engine_for, parse_database_url
 from storage.dedupe import hash_normalized, normalize_text
 from storage.records import ArticleRecord
@@ -110,7 +110,7 @@ def prepared_rows(first: int, count: int, per_day: int, today: int) -> list[dict
     for number in range(first, first + count):
         body = synthetic_text(number)
         normalized = normalize_text(body)
-        packed = stories.signature(normalized)
+        packed = minhash.signature(normalized)
         day = today - number // per_day
         rows.append(
             {
@@ -119,7 +119,7 @@ def prepared_rows(first: int, count: int, per_day: int, today: int) -> list[dict
                 "hash": hash_normalized(normalized),
                 "minhash": packed,
                 "day": day,
-                "keys": list(dict.fromkeys(stories.band_keys(packed))),
+                "keys": list(dict.fromkeys(minhash.band_keys(packed))),
             }
         )
     return rows
@@ -350,7 +350,7 @@ def run_pairs() -> None:
         kinds: dict[tuple[str, str], list[float]] = defaultdict(list)
         for pair in pairs:
             one, other = ngrams(pair["a"]["text"], size), ngrams(pair["b"]["text"], size)
-            kinds[pair["label"], pair["kind"]].append(stories.similarity(one, other))
+            kinds[pair["label"], pair["kind"]].append(minhash.similarity(one, other))
         copies = min(min(v) for (label, _), v in kinds.items() if label == "same")
         distinct = max(max(v) for (label, _), v in kinds.items() if label == "different")
         print(f"\nword {size}-grams: lowest copy {copies:.3f}, highest distinct {distinct:.3f}")
@@ -359,16 +359,16 @@ def run_pairs() -> None:
                 f"  {label:9} {kind:18} n={len(values):3}  {min(values):.3f} .. {max(values):.3f}"
             )
     print(
-        f"\ngrouping as storage.stories decides it (bigrams, {stories.BANDS}x{stories.ROWS} bands):"
+        f"\ngrouping as storage.stories decides it (bigrams, {minhash.BANDS}x{minhash.ROWS} bands):"
     )
     print("threshold  precision  recall  false groupings  copies missed")
     decisions = []
     for pair in pairs:
         first, second = normalize_text(pair["a"]["text"]), normalize_text(pair["b"]["text"])
-        sig_one, sig_two = stories.signature(first), stories.signature(second)
-        candidate = bool(set(stories.band_keys(sig_one)) & set(stories.band_keys(sig_two)))
-        candidate = candidate and stories.estimate(sig_one, sig_two) >= stories.PREFILTER
-        score = stories.similarity(stories.shingles(first), stories.shingles(second))
+        sig_one, sig_two = minhash.signature(first), minhash.signature(second)
+        candidate = bool(set(minhash.band_keys(sig_one)) & set(minhash.band_keys(sig_two)))
+        candidate = candidate and minhash.estimate(sig_one, sig_two) >= minhash.PREFILTER
+        score = minhash.similarity(minhash.shingles(first), minhash.shingles(second))
         decisions.append((pair["label"] == "same", candidate, score))
     for threshold in (0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60):
         together = [(same, cand and score >= threshold) for same, cand, score in decisions]
@@ -377,7 +377,7 @@ def run_pairs() -> None:
         missed = sum(1 for same, t in together if same and not t)
         precision = true / (true + false) if true + false else 1.0
         recall = true / (true + missed)
-        mark = "  <- storage.stories.THRESHOLD" if threshold == stories.THRESHOLD else ""
+        mark = "  <- storage.minhash.THRESHOLD" if threshold == minhash.THRESHOLD else ""
         print(
             f"  {threshold:.2f}     {precision:7.3f}  {recall:6.3f}  {false:15}  {missed:13}{mark}"
         )

@@ -155,7 +155,7 @@ class Article(Base):
     # The story this text belongs to (see storage.stories); every article saved since schema
     # 0002 has one, and older ones were given one each by that migration.
     story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id"), index=True)
-    # The MinHash signature of the text (storage.stories.signature); None for articles stored
+    # The MinHash signature of the text (storage.minhash.signature); None for articles stored
     # before schema 0002, which therefore never match a later copy.
     minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
 

@@ -12,7 +12,7 @@ import zlib
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from storage import stories
+from storage import minhash
 from storage.dedupe import hash_normalized, normalize_text
 from storage.errors import StorageError
 from storage.models import RUN_STATUSES, URL_LENGTH, summary_fields, utcnow
@@ -62,7 +62,7 @@ def article_values(record: ArticleRecord) -> dict[str, Any]:
         "title": clean(record.title),
         "text": text,
         "content_hash": hash_normalized(normalized),
-        "minhash": stories.signature(normalized),
+        "minhash": minhash.signature(normalized),
         "published_at": record.published_at,
         "first_seen_at": utcnow(),
         "language": clean_optional(record.language),

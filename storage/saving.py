@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, insert, select
 from storage import matches, rows, stories
 from storage.dedupe import find_duplicate, insert_ignoring_duplicates
 from storage.errors import StorageError
+from storage.minhash import band_keys
 from storage.models import ARTICLE_URLS, ARTICLES, MATCHES, SKIPPED_PAGES, utcnow
 from storage.records import SaveOutcome, SaveStatus, SkippedRecord
 from storage.rows import PreparedArticle
@@ -52,15 +53,19 @@ class ArticleSaver:
     ) -> list[SaveOutcome | None]:
         """Write `writes` in `session`'s transaction: one outcome each (None for a skipped page)."""
         connection = session.connection()
-        articles = [write for write in writes if isinstance(write, PreparedArticle)]
+        # Each article's band keys, computed once: for the locks, then to choose its story.
+        batch_keys = [
+            band_keys(write.values["minhash"]) if isinstance(write, PreparedArticle) else []
+            for write in writes
+        ]
         # First, before any row lock: a near-duplicate saved concurrently waits for this one.
-        stories.lock_bands(connection, [article.values["minhash"] for article in articles])
+        stories.lock_bands(connection, batch_keys)
         outcomes: list[SaveOutcome | None] = []
         new_matches: list[dict[str, Any]] = []
-        for write in writes:
+        for write, keys in zip(writes, batch_keys, strict=True):
             if isinstance(write, PreparedArticle):
                 source_id = self._sources.id_of(session, write.record.source)
-                outcomes.append(self._save_article(connection, write, source_id, new_matches))
+                outcomes.append(self._save_article(connection, write, keys, source_id, new_matches))
             else:
                 row = _skipped_row(write)  # before the source, so a bad URL is reported first
                 row["source_id"] = self._sources.id_of(session, write.source)
@@ -74,15 +79,17 @@ class ArticleSaver:
         self,
         connection: Connection,
         prepared: PreparedArticle,
+        keys: list[int],
         source_id: int,
         new_matches: list[dict[str, Any]],
     ) -> SaveOutcome:
-        """Store one article, or join the stored one it duplicates. The match row of a new
-        matched article is appended to `new_matches`, for the caller to insert."""
+        """Store one article (`keys`: its band keys), or join the stored one it duplicates. The
+        match row of a new matched article is appended to `new_matches`, for the caller to insert.
+        """
         record, urls, values = prepared.record, prepared.urls, prepared.values
         found = find_duplicate(connection, urls, values["content_hash"])
         if found is None:
-            story = stories.choose_story(connection, values, self._story_window)
+            story = stories.choose_story(connection, values, keys, self._story_window)
             row = {**values, "source_id": source_id, "story_id": story.story_id}
             article_id = connection.execute(self._insert_article, row).scalar()
             if article_id is not None:

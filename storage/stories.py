@@ -1,15 +1,14 @@
 """Near-duplicate grouping: one story per text, whichever outlets republished it.
 
 An article whose text is a near-duplicate of an article stored within `window_days` joins that
-article's story; otherwise it starts one. Near-duplicate means: the Jaccard similarity of the two
-texts' word-bigram sets (after `storage.dedupe.normalize_text`) is at least `THRESHOLD`. The
-candidates come from MinHash locality-sensitive hashing, so a lookup is a few indexed queries
-bounded by the window, whatever the size of the database:
+article's story; otherwise it starts one. Near-duplicate is the rule of
+`storage.minhash.is_near_duplicate`, whose module computes the texts' signatures and band keys.
+The candidates come from MinHash locality-sensitive hashing, so a lookup is a few indexed
+queries bounded by the window, whatever the size of the database:
 
-- each article gets a MinHash signature of `SLOTS` values, computed in the extraction workers
-  (`storage.rows.prepare_article`) and stored in `articles.minhash`;
-- the signature is cut into `BANDS` bands of `ROWS` values; each band hashes to a key, stored in
-  `story_bands` with the article's day, under a (key, day) index;
+- each article's signature is computed in the extraction workers (`storage.rows.prepare_article`)
+  and stored in `articles.minhash`;
+- its band keys are stored in `story_bands` with the article's day, under a (key, day) index;
 - a new article's candidates are the articles sharing a band key within the window. The
   signatures weed out chance collisions, and the survivors are compared exactly, on their texts.
 
@@ -18,11 +17,6 @@ Exact duplicates (same URL, same normalised text) are settled earlier by `storag
 
 from __future__ import annotations
 
-import hashlib
-import itertools
-import operator
-import random
-import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +24,7 @@ from sqlalchemy import Integer, bindparam, delete, func, insert, select, text, u
 from sqlalchemy.dialects import postgresql
 
 from storage.dedupe import normalize_text
+from storage.minhash import PREFILTER, THRESHOLD, agreement, shingles, similarity, unpack_signature
 from storage.models import (
     ARTICLE_SUMMARY_COLUMNS,
     ARTICLES,
@@ -54,136 +49,15 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
     from sqlalchemy.sql import Select
 
-# Measured on tests/data/stories_pairs.jsonl (benchmarks/stories_speed.py --pairs): with word
-# bigrams, edited republications score 0.49 (lead reworded + paragraph dropped + other page
-# furniture + "(avec MAP)") to 0.99, and distinct stories at most 0.38 (two press releases
-# sharing a closing paragraph nearly as long as their body). Trigrams and unigrams separate
-# these two groups by less. 0.45 sits nearer the copies: a story wrongly hidden under another
-# costs more than a story listed twice.
-THRESHOLD = 0.45
-SHINGLE_WORDS = 2
 DEFAULT_WINDOW_DAYS = 7
-
-# 40 bands of 3 values: two texts at the threshold share a band (and are compared) with
-# probability 1 - (1 - 0.45**3)**40 = 0.978, at 0.5 with 0.995, at 0.6 with 0.9999; unrelated
-# texts of one language (bigram similarity about 0.02) only once in a few thousand pairs.
-ROWS = 3
-BANDS = 40
-SLOTS = ROWS * BANDS
-# Candidates whose signatures agree on fewer slots than this are dropped without reading their
-# text: the estimate's standard deviation near the threshold is 0.045, so a pair at 0.45 falls
-# under 0.25 less than once in 100,000.
 SURE = 0.8  # an estimate this high is a copy without an exact check
 MAX_EXACT = 3  # candidates compared exactly on their texts, best estimates first
-PREFILTER = 0.25
 MAX_CANDIDATES = 200  # most band-sharing articles compared; real copies share the most bands
 
-_SIGNATURE = struct.Struct(f"<{SLOTS}I")
-_BAND_BYTES = ROWS * 4
-_VALUE_MASK = 0xFFFF_FFFF
 _DAY_SECONDS = 86_400
 # Any fixed int4: the first key of PostgreSQL's two-int advisory locks, a space apart from the
 # one-bigint keys of the crawl and migration locks.
 _LOCK_NAMESPACE = 0x6E77_7374
-
-
-def _probe_orders(seed: int = 20_261_123) -> tuple[tuple[int, ...], ...]:
-    """For each slot, the fixed order in which an empty slot looks for a value to borrow."""
-    rng = random.Random(seed)  # the signatures are stored: this seed must never change
-    orders = []
-    for slot in range(SLOTS):
-        others = [other for other in range(SLOTS) if other != slot]
-        rng.shuffle(others)
-        orders.append(tuple(others))
-    return tuple(orders)
-
-
-_PROBES = _probe_orders()
-
-
-def shingles(normalized: str) -> set[str]:
-    """The word bigrams of a text already passed through `normalize_text`."""
-    words = normalized.split()
-    if len(words) < SHINGLE_WORDS:
-        return {normalized} if normalized else set()
-    return {f"{first} {second}" for first, second in itertools.pairwise(words)}
-
-
-def signature(normalized: str) -> bytes:
-    """The MinHash signature of a normalised text: `SLOTS` 32-bit values, little-endian.
-
-    One-permutation MinHash with optimal densification (Li, Owen and Zhang, NIPS 2012;
-    Shrivastava, ICML 2017): each bigram is hashed once, the hash picks a slot, and each slot
-    keeps its smallest value; an empty slot borrows the value of the first non-empty slot in a
-    fixed random order. Two texts agree on a slot with probability equal to their Jaccard
-    similarity, as with classic MinHash, for one hash per bigram instead of one per bigram and
-    slot (0.3 ms instead of 20 ms for a 1,000-word article in pure Python).
-    """
-    grams = _encoded_shingles(normalized)
-    # The digests joined and unpacked at once: 0.1 ms less per article than one int each.
-    digests = b"".join([hashlib.blake2b(gram, digest_size=8).digest() for gram in grams])
-    minima: list[int | None] = [None] * SLOTS
-    for digest in struct.unpack(f"<{len(grams)}Q", digests):
-        value, slot = divmod(digest, SLOTS)
-        value &= _VALUE_MASK
-        current = minima[slot]
-        if current is None or value < current:
-            minima[slot] = value
-    if all(value is None for value in minima):
-        raise ValueError("a text without words has no signature")
-    values = [
-        value if value is not None else _borrow(minima, slot) for slot, value in enumerate(minima)
-    ]
-    return _SIGNATURE.pack(*values)
-
-
-def _encoded_shingles(normalized: str) -> set[bytes]:
-    """`shingles` encoded as UTF-8, built from the encoded words (the same bytes, faster)."""
-    words = normalized.split()
-    if len(words) < SHINGLE_WORDS:
-        return {normalized.encode("utf-8")} if normalized else set()
-    encoded = " ".join(words).encode("utf-8").split(b" ")
-    return set(map(b" ".join, itertools.pairwise(encoded)))
-
-
-def _borrow(minima: list[int | None], slot: int) -> int:
-    for other in _PROBES[slot]:
-        value = minima[other]
-        if value is not None:
-            return value
-    raise AssertionError("unreachable: some slot holds a value")
-
-
-def band_keys(packed: bytes) -> list[int]:
-    """One signed 64-bit key per band of the signature (the band's number is hashed in)."""
-    return [
-        int.from_bytes(
-            hashlib.blake2b(
-                bytes([band]) + packed[band * _BAND_BYTES : (band + 1) * _BAND_BYTES],
-                digest_size=8,
-            ).digest(),
-            "little",
-            signed=True,
-        )
-        for band in range(BANDS)
-    ]
-
-
-def estimate(one: bytes, other: bytes) -> float:
-    """The Jaccard similarity that two signatures estimate: the share of equal slots."""
-    return _agreement(_SIGNATURE.unpack(one), other)
-
-
-def similarity(one: set[str], other: set[str]) -> float:
-    """The Jaccard similarity of two shingle sets."""
-    if not one and not other:
-        return 1.0
-    return len(one & other) / len(one | other)
-
-
-def is_near_duplicate(one: str, other: str) -> bool:
-    """Whether two texts are near-duplicates: the rule a lookup applies to its candidates."""
-    return similarity(shingles(normalize_text(one)), shingles(normalize_text(other))) >= THRESHOLD
 
 
 def article_day(published: datetime | None, first_seen: datetime) -> int:
@@ -191,25 +65,27 @@ def article_day(published: datetime | None, first_seen: datetime) -> int:
     return int(as_utc(published or first_seen).timestamp()) // _DAY_SECONDS
 
 
-def lock_bands(connection: Connection, signatures: Iterable[bytes]) -> None:
-    """On PostgreSQL, take transaction-level locks on the band keys of the signatures.
+def lock_bands(connection: Connection, batch_keys: Iterable[Sequence[int]]) -> None:
+    """On PostgreSQL, take transaction-level locks on the band keys of a batch's articles.
 
-    Two near-duplicates saved at the same moment share a band key, so the second waits until
-    the first commits, then finds it: no two stories for one text. Take them first in the
-    transaction, before any row lock, and for a whole batch of articles at once, so that the
-    wait cannot deadlock. SQLite writers are serialised already (BEGIN IMMEDIATE).
+    `batch_keys` holds each article's `storage.minhash.band_keys`, computed once by the caller,
+    which then passes the same keys to `choose_story`. Two near-duplicates saved at the same
+    moment share a band key, so the second waits until the first commits, then finds it: no
+    two stories for one text. Take them first in the transaction, before any row lock, and for
+    the whole batch at once, so that the wait cannot deadlock. SQLite writers are serialised
+    already (BEGIN IMMEDIATE).
     """
     if connection.dialect.name != "postgresql":
         return
     # In ascending order, as every saving transaction does, so that waits never form a cycle.
-    keys = sorted({_int4(key) for packed in signatures for key in band_keys(packed)})
+    keys = sorted({_int4(key) for article_keys in batch_keys for key in article_keys})
     if keys:
         connection.execute(_LOCK, {"namespace": _LOCK_NAMESPACE, "keys": keys})
 
 
 def _int4(key: int) -> int:
     """The low 32 bits of a band key, signed: two keys sharing them only wait for each other."""
-    low = key & _VALUE_MASK
+    low = key & 0xFFFF_FFFF
     return low - (1 << 32) if low >= 1 << 31 else low
 
 
@@ -228,17 +104,19 @@ class StoryChoice:
     keys: list[int]
 
 
-def choose_story(connection: Connection, values: dict[str, Any], window_days: int) -> StoryChoice:
+def choose_story(
+    connection: Connection, values: dict[str, Any], keys: list[int], window_days: int
+) -> StoryChoice:
     """The story of a new article: a stored near-duplicate's, else a new one, inserted now.
 
     Chosen before the article's row is written, so that the row is inserted with its story
     (one statement less per article than setting it afterwards). `values` are the article's
-    row values from `storage.rows.article_values`. If the article then turns out to be a
-    duplicate after all, `discard_story` removes a story created for it.
+    row values from `storage.rows.article_values`, `keys` the band keys of its signature (the
+    ones given to `lock_bands`). If the article then turns out to be a duplicate after all,
+    `discard_story` removes a story created for it.
     """
     packed: bytes = values["minhash"]
     day = article_day(values["published_at"], values["first_seen_at"])
-    keys = band_keys(packed)
     story_id = find_story(connection, keys, packed, values["text"], day, window_days)
     created = story_id is None
     if story_id is None:
@@ -303,9 +181,9 @@ def find_story(
         _CANDIDATES,
         {"keys": keys, "first": day - window_days, "last": day + window_days},
     ).all()
-    mine: tuple[int, ...] = _SIGNATURE.unpack(packed)
+    mine = unpack_signature(packed)
     estimates = {
-        article: _agreement(mine, minhash) for article, minhash in found if minhash is not None
+        article: agreement(mine, minhash) for article, minhash in found if minhash is not None
     }
     # The exact comparison re-reads and re-shingles a stored text: only for the few most
     # similar candidates (a crawl of MAP copies can offer dozens), as measured in
@@ -329,13 +207,6 @@ def find_story(
         if score >= THRESHOLD and (best is None or (score, -row.story_id) > (best[0], -best[1])):
             best = (score, row.story_id)
     return None if best is None else best[1]
-
-
-def _agreement(mine: tuple[int, ...], other: bytes) -> float:
-    """`estimate` with this article's signature unpacked once for all its candidates."""
-    theirs: tuple[int, ...] = _SIGNATURE.unpack(other)
-    agreeing: int = sum(map(operator.eq, mine, theirs))
-    return agreeing / SLOTS
 
 
 _SHARED = (

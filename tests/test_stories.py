@@ -1,5 +1,5 @@
-"""Tests of storage.stories: signatures, the labelled pairs, grouping through the repository
-(SQLite and PostgreSQL), listing, the 0002 migration, and concurrent saves.
+"""Tests of storage.minhash and storage.stories: signatures, the labelled pairs, grouping through
+the repository (SQLite and PostgreSQL), listing, the 0002 migration, and concurrent saves.
 
 The pairs of tests/data/stories_pairs.jsonl were written for newswatch: republished copies
 with typical edits (label "same") and distinct stories that look alike ("different").
@@ -23,7 +23,7 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
 from crawler.cli import main
-from storage import stories
+from storage import minhash, stories
 from storage.db import alembic_config, create_engine_for, writer
 from storage.dedupe import normalize_text
 from storage.models import Article, ArticleUrl, Match, Story
@@ -47,12 +47,12 @@ DAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 def grouped(one: str, other: str) -> bool:
     """The decision a lookup makes for two texts: a shared band, then the two checks."""
     first, second = normalize_text(one), normalize_text(other)
-    sig_one, sig_two = stories.signature(first), stories.signature(second)
+    sig_one, sig_two = minhash.signature(first), minhash.signature(second)
     return (
-        bool(set(stories.band_keys(sig_one)) & set(stories.band_keys(sig_two)))
-        and stories.estimate(sig_one, sig_two) >= stories.PREFILTER
-        and stories.similarity(stories.shingles(first), stories.shingles(second))
-        >= stories.THRESHOLD
+        bool(set(minhash.band_keys(sig_one)) & set(minhash.band_keys(sig_two)))
+        and minhash.estimate(sig_one, sig_two) >= minhash.PREFILTER
+        and minhash.similarity(minhash.shingles(first), minhash.shingles(second))
+        >= minhash.THRESHOLD
     )
 
 
@@ -85,40 +85,40 @@ def repo(db_url: str) -> Iterator[Repository]:
 
 def test_signature_is_deterministic_and_of_fixed_size():
     normalized = normalize_text(ORIGINAL)
-    assert stories.signature(normalized) == stories.signature(normalized)
-    assert len(stories.signature(normalized)) == stories.SLOTS * 4
-    assert stories.signature(normalized) != stories.signature(normalize_text(OTHER_STORY))
+    assert minhash.signature(normalized) == minhash.signature(normalized)
+    assert len(minhash.signature(normalized)) == minhash.SLOTS * 4
+    assert minhash.signature(normalized) != minhash.signature(normalize_text(OTHER_STORY))
 
 
 @pytest.mark.parametrize("body", ["Rabat", "Rabat Maryland", "un deux trois quatre cinq"])
 def test_short_texts_have_a_signature_equal_to_itself(body):
-    packed = stories.signature(normalize_text(body))
-    assert stories.estimate(packed, packed) == 1.0
-    assert len(stories.band_keys(packed)) == stories.BANDS
+    packed = minhash.signature(normalize_text(body))
+    assert minhash.estimate(packed, packed) == 1.0
+    assert len(minhash.band_keys(packed)) == minhash.BANDS
 
 
 def test_text_without_words_has_no_signature():
     with pytest.raises(ValueError, match="without words"):
-        stories.signature("")
+        minhash.signature("")
 
 
 def test_band_keys_fit_a_signed_bigint_and_differ_between_bands():
-    keys = stories.band_keys(stories.signature(normalize_text(ORIGINAL)))
-    assert len(set(keys)) == stories.BANDS
+    keys = minhash.band_keys(minhash.signature(normalize_text(ORIGINAL)))
+    assert len(set(keys)) == minhash.BANDS
     assert all(-(2**63) <= key < 2**63 for key in keys)
 
 
 def test_shingles_are_word_bigrams_of_the_normalised_text():
-    assert stories.shingles("la region de fes") == {"la region", "region de", "de fes"}
-    assert stories.shingles("rabat") == {"rabat"}
-    assert stories.shingles("") == set()
+    assert minhash.shingles("la region de fes") == {"la region", "region de", "de fes"}
+    assert minhash.shingles("rabat") == {"rabat"}
+    assert minhash.shingles("") == set()
 
 
 def test_estimate_follows_the_exact_similarity():
     for pair_id in ("fr-essaouira-saint-malo/lead_reworded", "fr-fes-florence/combined"):
         one, other = (normalize_text(body) for body in pair_texts(pair_id))
-        exact = stories.similarity(stories.shingles(one), stories.shingles(other))
-        estimated = stories.estimate(stories.signature(one), stories.signature(other))
+        exact = minhash.similarity(minhash.shingles(one), minhash.shingles(other))
+        estimated = minhash.estimate(minhash.signature(one), minhash.signature(other))
         assert abs(exact - estimated) < 0.15, pair_id
 
 
@@ -157,8 +157,8 @@ def test_precision_and_recall_on_the_pairs():
 
 
 def test_is_near_duplicate_applies_the_threshold():
-    assert stories.is_near_duplicate(ORIGINAL, COPY)
-    assert not stories.is_near_duplicate(ORIGINAL, OTHER_STORY)
+    assert minhash.is_near_duplicate(ORIGINAL, COPY)
+    assert not minhash.is_near_duplicate(ORIGINAL, OTHER_STORY)
 
 
 # Grouping through the repository
@@ -288,10 +288,10 @@ def test_lookup_searches_the_band_index_not_the_table(sqlite_url):
 
     event.listen(engine, "before_cursor_execute", capture)
     try:
-        packed = stories.signature(normalize_text(COPY))
+        packed = minhash.signature(normalize_text(COPY))
         with Session(engine) as session:
             day = stories.article_day(DAY, DAY)
-            keys = stories.band_keys(packed)
+            keys = minhash.band_keys(packed)
             assert stories.find_story(session, keys, packed, COPY, day, 7) is not None
         [(statement, parameters)] = seen
         with engine.connect() as connection:

@@ -3,7 +3,7 @@
 Existing articles are put each into a story of its own (the story takes the article's id) and
 get no signature: texts stored before this revision are never matched by a later copy. Their
 number is bounded by the crawl window, and recomputing signatures here would tie this revision
-to the code of `storage.stories` as it is today.
+to the code of `storage.minhash` as it is today.
 
 SQLite: the columns are added with ALTER TABLE (3.35 or newer for the downgrade's DROP COLUMN),
 never by rebuilding `articles`: with foreign keys on, a rebuild would empty the tables that
