@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from crawler.urls import canonicalize_url
 from storage.db import create_engine_for
 from storage.models import Article, ArticleUrl, SkippedPage
-from tests.cli_fixtures import run_newswatch
+from tests.cli_fixtures import newswatch_env, run_newswatch
 
 
 @dataclass
@@ -227,3 +228,29 @@ def test_an_identical_copy_on_another_outlet_is_listed_with_its_story(crawled):
     [story] = [s for s in json.loads(result.stdout) if s["url"] in expected]
     assert {story["url"], *story["also_in"]} == expected
     assert sorted(story["outlets"]) == sorted([article.outlet, article.republished_as[0].outlet])
+
+
+def test_scrapy_crawl_from_the_checkout_stores_what_newswatch_crawl_stores(
+    fresh_news_site, db_url, tmp_path
+):
+    """`scrapy crawl news` (scrapy.cfg) runs with the same settings, spider and pipeline."""
+    root = Path(__file__).resolve().parents[2]
+    config = write_config(tmp_path, db_url, fresh_news_site.sources_toml())
+    scrapy = Path(sys.executable).parent / "scrapy"
+    result = subprocess.run(
+        [str(scrapy), "crawl", "news"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={**newswatch_env(), "NEWSWATCH_CONFIG": str(config)},
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "Spider closed (finished)" in result.stderr
+    index = stored_articles(db_url)
+    manifest = fresh_news_site.manifest
+    for article in (*manifest.expected_matches(), *manifest.expected_non_matches()):
+        stored = index.get(canonicalize_url(article.urls[0]), {})
+        assert "id" in stored, f"{article.id} not stored"
+        assert stored["matched"] == (article.expect == "match"), f"{article.id} wrongly marked"
