@@ -1,5 +1,5 @@
 """`newswatch matches`: the stored matches, one row per article or per story. It parses and
-prints; the queries are in `storage.repository`.
+prints; the queries are in `storage.matches` and `storage.stories`.
 """
 
 from __future__ import annotations

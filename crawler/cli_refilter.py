@@ -42,8 +42,7 @@ def refilter(
 
     Articles that now match wait for the next digest. A match no longer kept is removed, unless
     a digest already sent it: it then stays as history, and listings skip it. Holds the crawl
-    and digest locks: it refuses to run (exit 1) while a crawl works on the database or a
-    digest is being sent.
+    lock: it refuses to run (exit 1) while a crawl works on the database.
 
     \b
     Example:

@@ -25,11 +25,12 @@ from storage.rows import prepare_article
 if TYPE_CHECKING:
     from trafilatura.settings import Extractor
 
-    from crawler.filter.engine import Trace
+    from crawler.filter.results import Trace
 
 
 class _Worker:
-    """Per-process state, built once by `init_worker` (the engine compiles the rules)."""
+    """Per-process state, set by `init_worker`: the engine preloaded in the forkserver (see
+    `preload`), or one it compiles itself."""
 
     extractor: Extractor | None = None
     engine: RuleEngine | None = None

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from crawler.filter import RuleEngine
 from crawler.processing import decide, stored_explanation
-from storage.locks import crawl_lock, digest_lock
+from storage.locks import crawl_lock
 from storage.matches import NEWLY_MATCHED
 from storage.records import RefilterChange, StoredArticle, Verdict
 from storage.repository import Repository
@@ -63,21 +63,17 @@ def refilter(
     """Decide again on every stored article (first seen at or after `since`) with the rules of
     `config`, and store the new decisions unless `dry_run`.
 
-    Raises CrawlLockedError when a crawl holds the database or a digest is being sent (a dry
-    run takes no lock: it writes nothing). `progress` is called with the number of articles examined so far.
+    Raises CrawlLockedError when a crawl holds the database (a dry run takes no lock: it
+    writes nothing). `progress` is called with the number of articles examined so far.
     """
     started = time.monotonic()
     rules = config.rules_path()
     engine = RuleEngine.from_path(rules)  # a bad rules file fails before the lock
     verdict = _verdicts(engine)
+    lock = contextlib.nullcontext() if dry_run else crawl_lock(config.database.url, what="refilter")
     examined = score_changed = unchanged = 0
     changes: list[RefilterChange] = []
-    with contextlib.ExitStack() as locks:
-        if not dry_run:
-            locks.enter_context(crawl_lock(config.database.url, what="refilter"))
-            # And the digest's: a digest being sent must not see its matches removed under it.
-            locks.enter_context(digest_lock(config.database.url))
-        repository = locks.enter_context(Repository(config.database.url))
+    with lock, Repository(config.database.url) as repository:
         after = 0
         while True:
             batch = repository.refilter_batch(

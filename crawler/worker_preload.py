@@ -1,7 +1,7 @@
 """Imported by the extraction workers' forkserver, and only there: builds their shared state.
 
-`crawler.workers.start_forkserver` names the crawl's rules file in `RULES_VARIABLE` when it
-starts the forkserver; importing this module there compiles those rules and warms the
+`crawler.workers.start_forkserver` names the crawl's rules file in `PRELOAD_RULES_VARIABLE`
+when it starts the forkserver; importing this module there compiles those rules and warms the
 extraction once (`crawler.processing.preload`), before any worker is forked from it. Without
 the variable it does nothing. It never raises: the forkserver would die with it, and a worker
 that finds nothing preloaded simply builds its own state (and reports a bad rules file).
@@ -13,13 +13,13 @@ import gc
 import logging
 import os
 
-RULES_VARIABLE = "NEWSWATCH_PRELOAD_RULES"
+from crawler.workers import PRELOAD_RULES_VARIABLE
 
 logger = logging.getLogger(__name__)
 
 
 def _preload() -> None:
-    rules_path = os.environ.get(RULES_VARIABLE)
+    rules_path = os.environ.get(PRELOAD_RULES_VARIABLE)
     if not rules_path:
         return
     from crawler import processing

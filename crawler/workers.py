@@ -32,7 +32,8 @@ logger = logging.getLogger(__name__)
 
 # The second builds the workers' shared state when `start_forkserver` names a rules file.
 _PRELOAD = ["crawler.processing", "crawler.worker_preload"]
-_PRELOAD_RULES_VARIABLE = "NEWSWATCH_PRELOAD_RULES"  # crawler.worker_preload.RULES_VARIABLE
+# The rules file the forkserver preloads (read by crawler.worker_preload, which imports it).
+PRELOAD_RULES_VARIABLE = "NEWSWATCH_PRELOAD_RULES"
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,15 +149,15 @@ def start_forkserver(rules_path: Path | None = None) -> None:
         return
     # The forkserver reads it from the environment it starts with; removed again right after,
     # so that no later child of this process inherits it.
-    previous = os.environ.get(_PRELOAD_RULES_VARIABLE)
-    os.environ[_PRELOAD_RULES_VARIABLE] = str(rules_path)
+    previous = os.environ.get(PRELOAD_RULES_VARIABLE)
+    os.environ[PRELOAD_RULES_VARIABLE] = str(rules_path)
     try:
         forkserver.ensure_running()
     finally:
         if previous is None:
-            del os.environ[_PRELOAD_RULES_VARIABLE]
+            del os.environ[PRELOAD_RULES_VARIABLE]
         else:
-            os.environ[_PRELOAD_RULES_VARIABLE] = previous
+            os.environ[PRELOAD_RULES_VARIABLE] = previous
 
 
 def _init_worker(rules_path: str, crawl_pid: int) -> None:

@@ -14,7 +14,7 @@ from crawler.config import load_config
 from crawler.refilter import refilter
 from storage.db import create_engine_for
 from storage.errors import CrawlLockedError
-from storage.locks import crawl_lock, digest_lock
+from storage.locks import crawl_lock
 from storage.models import Match
 from storage.repository import Repository
 from tests.refilter_setup import store_articles_and_send_one, url, write_config
@@ -121,12 +121,3 @@ def test_refuses_while_a_crawl_holds_the_lock(setup):
         refilter(config)
     with crawl_lock(db_url):
         assert refilter(config, dry_run=True).examined == 5  # writes nothing: needs no lock
-
-
-def test_refuses_while_a_digest_is_being_sent(setup):
-    db_url, _, _, config = setup
-    with digest_lock(db_url), pytest.raises(CrawlLockedError, match="digest"):
-        refilter(config)
-    with digest_lock(db_url):
-        assert refilter(config, dry_run=True).examined == 5
-    assert refilter(config).examined == 5  # both locks were released

@@ -239,16 +239,29 @@ def test_a_batch_answered_with_the_wrong_number_of_outcomes_fails_every_future()
     assert later.result(timeout=30) is None
 
 
-def test_a_future_cancelled_by_its_waiter_does_not_stop_the_writer():
+def test_a_future_cancelled_in_the_middle_of_a_batch_leaves_the_others_resolved():
+    """A waiter may give up on its write while the write waits for a transaction: the write is
+    stored all the same, and the writes after it in the same batch still get their outcomes."""
     repository = SlowRepository()
-    writer = BatchWriter(repository, lambda write, outcome: None, max_batch=1, linger=0.0)  # type: ignore[arg-type]
-    first = writer.submit(skipped(0))
-    assert repository.started.wait(timeout=30)
-    second = writer.submit(skipped(1))
-    assert second.cancel()  # still queued: its waiter gave up
+    done: list[str] = []
+    writer = BatchWriter(
+        repository,  # type: ignore[arg-type]
+        lambda write, outcome: done.append(write.url),  # type: ignore[union-attr]
+        max_batch=3,
+        linger=30.0,
+    )
+    first = [writer.submit(skipped(number)) for number in range(3)]
+    assert repository.started.wait(timeout=30)  # the first batch is in its transaction
+    second = [writer.submit(skipped(number)) for number in range(3, 6)]
+    assert second[1].cancel()
     repository.release.set()
-    assert first.result(timeout=30) is None
-    third = writer.submit(skipped(2))
     writer.close()
-    assert third.result(timeout=30) is None
-    assert repository.batches == [[skipped(n).url] for n in range(3)]
+    assert [future.result(timeout=30) for future in first] == [None, None, None]
+    assert second[0].result(timeout=30) is None
+    assert second[2].result(timeout=30) is None
+    assert second[1].cancelled()
+    assert repository.batches == [
+        [skipped(n).url for n in range(3)],
+        [skipped(n).url for n in range(3, 6)],
+    ]
+    assert done == [skipped(n).url for n in range(6)]

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Self
 from crawler.filter.compiled import ARABIC_BUCKET, CompiledRules
 from crawler.filter.decision import Decision
 from crawler.filter.normalize import is_arabic, normalize_text
-from crawler.filter.results import Hit, MatchResult, TierCheck, Trace
+from crawler.filter.results import MatchResult, Trace
 from crawler.filter.rules import RuleSet, load_rules_file, parse_rules
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
         TemplatePart,
     )
 
-__all__ = ["Hit", "MatchResult", "RuleEngine", "TierCheck", "Trace"]
+__all__ = ["RuleEngine"]
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """What the rule engine answers: a `MatchResult` per article, and for `newswatch rules explain`
 a `Trace` of the terms found (`Hit`) and of each tier's conditions (`TierCheck`).
 
-Plain data, apart from the engine, so readers of a decision need not import the matching code.
+Plain data: the engine builds them, `crawler.filter.explain` and the CLI read them.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from crawler.urls import canonicalize_url
 from storage.db import create_engine_for
-from storage.models import Article, ArticleUrl, SkippedPage
+from storage.models import Article, ArticleUrl, CrawlRun, SkippedPage
 from tests.cli_fixtures import newswatch_env, run_newswatch
 
 
@@ -230,15 +230,14 @@ def test_an_identical_copy_on_another_outlet_is_listed_with_its_story(crawled):
     assert sorted(story["outlets"]) == sorted([article.outlet, article.republished_as[0].outlet])
 
 
-def test_scrapy_crawl_from_the_checkout_stores_what_newswatch_crawl_stores(
+def test_scrapy_crawl_from_the_checkout_stores_and_marks_the_site_articles(
     fresh_news_site, db_url, tmp_path
 ):
     """`scrapy crawl news` (scrapy.cfg) runs with the same settings, spider and pipeline."""
     root = Path(__file__).resolve().parents[2]
     config = write_config(tmp_path, db_url, fresh_news_site.sources_toml())
-    scrapy = Path(sys.executable).parent / "scrapy"
     result = subprocess.run(
-        [str(scrapy), "crawl", "news"],
+        [sys.executable, "-m", "scrapy", "crawl", "news"],
         cwd=root,
         capture_output=True,
         text=True,
@@ -254,3 +253,9 @@ def test_scrapy_crawl_from_the_checkout_stores_what_newswatch_crawl_stores(
         stored = index.get(canonicalize_url(article.urls[0]), {})
         assert "id" in stored, f"{article.id} not stored"
         assert stored["matched"] == (article.expect == "match"), f"{article.id} wrongly marked"
+    engine = create_engine_for(db_url)
+    try:
+        with Session(engine) as session:
+            assert [run.status for run in session.scalars(select(CrawlRun))] == ["ok"]
+    finally:
+        engine.dispose()
