@@ -22,7 +22,11 @@ T = TypeVar("T")
 
 
 def future_result(future: Future[T]) -> Awaitable[T]:
-    """Awaitable result of `future`, delivered on the reactor's thread."""
+    """Awaitable result of `future`, delivered on the reactor's thread.
+
+    Cancelling the awaitable does not cancel the work (unlike `asyncio.wrap_future`): a page
+    already sent to a worker is extracted, a write already queued is made.
+    """
     from twisted.internet import reactor
 
     deferred: defer.Deferred[T] = defer.Deferred()

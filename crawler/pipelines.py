@@ -182,12 +182,15 @@ class ArticlePipeline:
         await self._save(result)
 
     async def _run_in_worker(self, job: PageJob) -> ProcessedArticle | SkippedPage:
+        executor = self.pool.executor
         try:
-            return await future_result(self.pool.executor.submit(process_in_worker, job))
+            return await future_result(executor.submit(process_in_worker, job))
         except BrokenProcessPool:
-            # A worker died (out of memory, killed): start a fresh pool and try this page once more.
-            logger.warning("An extraction worker died; restarting the pool")
-            self.pool.restart()
+            # A worker died (out of memory, killed): every page waiting on that pool lands
+            # here; the first to do so starts a fresh pool, and each tries its page once more.
+            if self.pool.executor is executor:
+                logger.warning("An extraction worker died; restarting the pool")
+                self.pool.restart()
             return await future_result(self.pool.executor.submit(process_in_worker, job))
 
     async def _save(self, article: ProcessedArticle) -> None:

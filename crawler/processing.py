@@ -17,7 +17,13 @@ from crawler.errors import ExtractionError
 from crawler.extract import build_extractor, extract_article
 from crawler.filter import MatchResult, RuleEngine
 from crawler.urls import allowed_sites, canonicalize_url, is_same_site
-from crawler.workers import PageJob, ProcessedArticle, SkippedPage
+from crawler.workers import (
+    PageJob,
+    ProcessedArticle,
+    RulesIdentity,
+    SkippedPage,
+    rules_file_identity,
+)
 from storage.errors import StorageError
 from storage.records import ArticleRecord
 from storage.rows import prepare_article
@@ -35,7 +41,7 @@ class _Worker:
     extractor: Extractor | None = None
     engine: RuleEngine | None = None
     # Built by `preload` in the forkserver, with the identity of the file it was built from.
-    preloaded: tuple[tuple[str, int, int], RuleEngine] | None = None
+    preloaded: tuple[RulesIdentity, RuleEngine] | None = None
 
 
 def preload(rules_path: str) -> None:
@@ -47,7 +53,7 @@ def preload(rules_path: str) -> None:
     engine's per-term patterns stay lazy: compiling all of them (0.3 s) cost more than the few
     each crawl uses.
     """
-    identity = _file_identity(rules_path)  # before reading: an edit meanwhile is then seen
+    identity = rules_file_identity(rules_path)  # before reading: an edit meanwhile is then seen
     engine = RuleEngine.from_path(Path(rules_path))
     _Worker.preloaded = (identity, engine)
     _Worker.extractor, _Worker.engine = build_extractor(), engine
@@ -57,23 +63,16 @@ def preload(rules_path: str) -> None:
         _Worker.extractor = _Worker.engine = None
 
 
-def init_worker(rules_path: str, crawl_pid: int) -> None:
+def init_worker(rules_path: str, rules_identity: RulesIdentity, crawl_pid: int) -> None:
+    """Build this worker's state. `rules_identity` is the rules file as the pool found it when
+    the crawl started: a worker forked later (after a restart) keeps the rules of the run."""
     _Worker.extractor = build_extractor()
     preloaded = _Worker.preloaded
-    if preloaded is not None and preloaded[0] == _file_identity(rules_path):
+    if preloaded is not None and preloaded[0] == rules_identity:
         _Worker.engine = preloaded[1]
-    else:  # no forkserver preload, or built from another rules file
+    else:  # no forkserver preload, or built from another rules file, or the file was edited
         _Worker.engine = RuleEngine.from_path(Path(rules_path))
     threading.Thread(target=_exit_with, args=(crawl_pid,), daemon=True).start()
-
-
-def _file_identity(path: str) -> tuple[str, int, int]:
-    """Path, modification time and size: a rules file edited since the preload is rebuilt.
-    (Its gazetteer files are not looked at: they would have to change in the second between
-    the crawl's start and its first worker.)"""
-    resolved = Path(path).resolve()
-    stat = resolved.stat()
-    return str(resolved), stat.st_mtime_ns, stat.st_size
 
 
 def _warm_up_job() -> PageJob:

@@ -56,17 +56,22 @@ def run_crawl(
     Twisted reactor, and leaves the objects it built out of later garbage collections.
     """
     check_before_crawl(config, source_names)
-    start_forkserver(config.rules_path())  # already started by `newswatch crawl`, not by the daemon
-    pool = WorkerPool(config.crawl.workers, config.rules_path())
-    # The pool before Scrapy: its forkserver imports the extraction modules on another core
-    # while this process imports Scrapy, so the workers are ready when the first article
-    # arrives (they were 0.4 s late, measured on 500 pages).
-    with crawl_lock(config.database.url), shared_pool(pool):
-        with Repository(config.database.url) as repository:
-            abandoned = repository.close_abandoned_runs()
-        if abandoned:
-            logger.warning("%d earlier crawl(s) had been killed; marked as interrupted", abandoned)
-        run_id = _crawl_with_scrapy(config, source_names, extra_settings or {})
+    with crawl_lock(config.database.url):
+        # Under the lock: a refused crawl starts no workers. `newswatch crawl` has started
+        # the forkserver already (earlier, for speed); the daemon's crawl child has not.
+        start_forkserver(config.rules_path())
+        # The pool before Scrapy: its forkserver imports the extraction modules on another
+        # core while this process imports Scrapy, so the workers are ready when the first
+        # article arrives (they were 0.4 s late, measured on 500 pages).
+        pool = WorkerPool(config.crawl.workers, config.rules_path())
+        with shared_pool(pool):
+            with Repository(config.database.url) as repository:
+                abandoned = repository.close_abandoned_runs()
+            if abandoned:
+                logger.warning(
+                    "%d earlier crawl(s) had been killed; marked as interrupted", abandoned
+                )
+            run_id = _crawl_with_scrapy(config, source_names, extra_settings or {})
     if run_id is None:
         raise StorageError("the crawl ended before its run could be recorded; see the log above")
     with Repository(config.database.url) as repository:

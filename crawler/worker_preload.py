@@ -23,11 +23,16 @@ def _preload() -> None:
     if not rules_path:
         return
     from crawler import processing
+    from crawler.errors import ConfigError
 
     try:
         processing.preload(rules_path)
+    except (ConfigError, OSError):
+        return  # a bad or missing rules file: the crawl reports it itself, and stops
     except Exception:  # see the module docstring
-        logger.debug("Worker preload failed; workers build their own state", exc_info=True)
+        # Logging is not configured in the forkserver: Python's last-resort handler prints
+        # this on the crawl's stderr. The crawl goes on, its workers start cold.
+        logger.warning("Extraction workers start without preloaded rules", exc_info=True)
         return
     # Left out of the workers' garbage collections too: they would walk these objects again.
     gc.freeze()

@@ -18,12 +18,12 @@ import threading
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from multiprocessing import forkserver
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from datetime import datetime
-    from pathlib import Path
 
     from storage.records import ArticleRecord
     from storage.rows import PreparedArticle
@@ -34,6 +34,17 @@ logger = logging.getLogger(__name__)
 _PRELOAD = ["crawler.processing", "crawler.worker_preload"]
 # The rules file the forkserver preloads (read by crawler.worker_preload, which imports it).
 PRELOAD_RULES_VARIABLE = "NEWSWATCH_PRELOAD_RULES"
+
+
+RulesIdentity = tuple[str, int, int]
+
+
+def rules_file_identity(path: str | Path) -> RulesIdentity:
+    """Path, modification time and size of a rules file: preloaded rules are reused only by
+    workers of a pool that found the file the same. (Its gazetteer files are not looked at.)"""
+    resolved = Path(path).resolve()
+    stat = resolved.stat()
+    return str(resolved), stat.st_mtime_ns, stat.st_size
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +89,8 @@ class WorkerPool:
     def __init__(self, workers: int, rules_path: Path) -> None:
         self.workers = workers or os.cpu_count() or 1
         self.rules_path = str(rules_path)
+        # Taken once, at the crawl's start: workers forked after a restart keep the same rules.
+        self.rules_identity = rules_file_identity(rules_path)
         self._executor: ProcessPoolExecutor | None = None
         self._warming: list[Future[None]] = []
         self._starter: threading.Thread | None = None
@@ -103,7 +116,7 @@ class WorkerPool:
             max_workers=self.workers,
             mp_context=context,
             initializer=_init_worker,
-            initargs=(self.rules_path, os.getpid()),
+            initargs=(self.rules_path, self.rules_identity, os.getpid()),
         )
         # One no-op per worker makes the pool start all its processes now, not on first use.
         self._warming = [self._executor.submit(_ready) for _ in range(self.workers)]
@@ -160,7 +173,7 @@ def start_forkserver(rules_path: Path | None = None) -> None:
             os.environ[PRELOAD_RULES_VARIABLE] = previous
 
 
-def _init_worker(rules_path: str, crawl_pid: int) -> None:
+def _init_worker(rules_path: str, rules_identity: RulesIdentity, crawl_pid: int) -> None:
     """In each worker: build its extraction state, then freeze the objects it started with.
 
     Imported here, not at the top: this module stays light, so that a crawl can start its
@@ -170,7 +183,7 @@ def _init_worker(rules_path: str, crawl_pid: int) -> None:
     """
     from crawler import processing
 
-    processing.init_worker(rules_path, crawl_pid)
+    processing.init_worker(rules_path, rules_identity, crawl_pid)
     gc.freeze()
 
 

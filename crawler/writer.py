@@ -133,8 +133,9 @@ class BatchWriter:
                 _succeed(future, outcome)
 
 
-# A waiter may cancel its future at any moment, even between a `done()` check and the call that
-# sets it: then nobody is waiting, and the error this raises is ignored (the row, if any, stays).
+# Defensive: should a waiter cancel its future (the crawl's pipeline does not), even between a
+# `done()` check and the call that sets it, nobody is waiting; the error is ignored (the row,
+# if any, stays).
 def _succeed(future: Future[Outcome], outcome: Outcome) -> None:
     with contextlib.suppress(InvalidStateError):
         future.set_result(outcome)

@@ -25,14 +25,18 @@ from pathlib import Path
 from crawler.workers import WorkerPool, start_forkserver
 from tests.test_workers import probe
 
-preload, used, edit = sys.argv[1], sys.argv[2], sys.argv[3]
+preload, used, edit, restart = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 start_forkserver(Path(preload) if preload else None)
-if edit:  # once the forkserver has preloaded (it forks a worker only after)
+if edit and not restart:  # once the forkserver has preloaded (it forks a worker only after)
     first = WorkerPool(1, Path(used))
     first.executor.submit(probe).result(timeout=60)
     first.shutdown()
     Path(edit).write_text(Path(edit).read_text() + "\\n# edited\\n", encoding="utf-8")
 pool = WorkerPool(2, Path(used))
+if restart:  # the file is edited while the crawl runs; then a worker dies: the pool restarts
+    pool.executor.submit(probe).result(timeout=60)
+    Path(edit).write_text(Path(edit).read_text() + "\\n# edited\\n", encoding="utf-8")
+    pool.restart()
 try:
     reports = [pool.executor.submit(probe).result(timeout=60) for _ in range(4)]
 finally:
@@ -56,9 +60,11 @@ def probe() -> dict[str, object]:
     }
 
 
-def run_scenario(preload: str, used: str, edit: str = "") -> list[dict[str, object]]:
+def run_scenario(
+    preload: str, used: str, edit: str = "", restart: bool = False
+) -> list[dict[str, object]]:
     result = subprocess.run(
-        [sys.executable, "-c", SCENARIO, preload, used, edit],
+        [sys.executable, "-c", SCENARIO, preload, used, edit, "yes" if restart else ""],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -104,3 +110,10 @@ def test_a_preload_that_fails_leaves_the_forkserver_working(tmp_path: Path, prel
     reports = run_scenario(str(path), str(DEFAULT_RULES_PATH))
     assert not any(report["preloaded"] for report in reports)
     assert all(report["matched"] for report in reports)
+
+
+def test_workers_forked_after_a_restart_keep_the_rules_the_crawl_started_with(tmp_path: Path):
+    rules = tmp_path / "rules.toml"
+    rules.write_text(DEFAULT_RULES_PATH.read_text(encoding="utf-8"), encoding="utf-8")
+    reports = run_scenario(str(rules), str(rules), edit=str(rules), restart=True)
+    assert all(report["preloaded"] and report["reused"] for report in reports)
