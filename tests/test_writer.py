@@ -36,15 +36,20 @@ def skipped(number: int) -> SkippedRecord:
     return SkippedRecord(url=f"https://example.ma/{number}", source="example", reason="test")
 
 
-def test_writes_queued_during_a_commit_share_the_next_one():
-    repository = SlowRepository()
+def recording_writer(repository: object, **options: Any) -> tuple[BatchWriter, list[str]]:
+    """A writer over a stand-in repository, and the URLs its callback saw, in order."""
     done: list[str] = []
     writer = BatchWriter(
         repository,  # type: ignore[arg-type]
         lambda write, outcome: done.append(write.url),  # type: ignore[union-attr]
-        max_batch=3,
-        linger=0.0,
+        **options,
     )
+    return writer, done
+
+
+def test_writes_queued_during_a_commit_share_the_next_one():
+    repository = SlowRepository()
+    writer, done = recording_writer(repository, max_batch=3, linger=0.0)
     first = writer.submit(skipped(0))
     assert repository.started.wait(timeout=30)
     later = [writer.submit(skipped(number)) for number in range(1, 6)]
@@ -63,12 +68,7 @@ def test_writes_queued_during_a_commit_share_the_next_one():
 def test_a_failed_write_fails_its_future_only():
     repository = SlowRepository(fail={"https://example.ma/1"})
     repository.release.set()
-    done: list[str] = []
-    writer = BatchWriter(
-        repository,  # type: ignore[arg-type]
-        lambda write, outcome: done.append(write.url),  # type: ignore[union-attr]
-        linger=0.0,
-    )
+    writer, done = recording_writer(repository, linger=0.0)
     futures = [writer.submit(skipped(number)) for number in range(3)]
     writer.close()
     with pytest.raises(StorageError, match="refused"):
@@ -161,13 +161,7 @@ def test_a_failed_batch_fails_every_future_and_the_writer_goes_on():
                 raise StorageError("connection lost")
             return [None for _ in writes]
 
-    done: list[str] = []
-    writer = BatchWriter(
-        Repository(),  # type: ignore[arg-type]
-        lambda write, outcome: done.append(write.url),  # type: ignore[union-attr]
-        max_batch=2,
-        linger=30.0,
-    )
+    writer, done = recording_writer(Repository(), max_batch=2, linger=30.0)
     first = [writer.submit(skipped(number)) for number in range(2)]
     errors = [future.exception(timeout=30) for future in first]
     assert isinstance(errors[0], StorageError)
@@ -243,13 +237,7 @@ def test_a_future_cancelled_in_the_middle_of_a_batch_leaves_the_others_resolved(
     """A waiter may give up on its write while the write waits for a transaction: the write is
     stored all the same, and the writes after it in the same batch still get their outcomes."""
     repository = SlowRepository()
-    done: list[str] = []
-    writer = BatchWriter(
-        repository,  # type: ignore[arg-type]
-        lambda write, outcome: done.append(write.url),  # type: ignore[union-attr]
-        max_batch=3,
-        linger=30.0,
-    )
+    writer, done = recording_writer(repository, max_batch=3, linger=30.0)
     first = [writer.submit(skipped(number)) for number in range(3)]
     assert repository.started.wait(timeout=30)  # the first batch is in its transaction
     second = [writer.submit(skipped(number)) for number in range(3, 6)]
