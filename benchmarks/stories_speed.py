@@ -42,10 +42,10 @@ from sqlalchemy import text
 
 from storage import minhash, stories
 from storage.db import create_engine_for, parse_database_url
-from storage.dedupe import hash_normalized, normalize_text
+from storage.prepare import prepare_article
 from storage.records import ArticleRecord
 from storage.repository import Repository
-from storage.rows import prepare_article
+from storage.text import hash_normalized, normalize_text
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

@@ -26,9 +26,9 @@ from crawler.workers import (
     process_in_worker,
 )
 from crawler.writer import BatchWriter
+from storage.prepare import PreparedArticle
 from storage.records import RunStats, SaveOutcome, SaveStatus, SkippedRecord
 from storage.repository import Repository
-from storage.rows import PreparedArticle
 
 if TYPE_CHECKING:
     from scrapy import Spider

@@ -25,8 +25,8 @@ from crawler.workers import (
     rules_file_identity,
 )
 from storage.errors import StorageError
+from storage.prepare import prepare_article
 from storage.records import ArticleRecord
-from storage.rows import prepare_article
 
 if TYPE_CHECKING:
     from trafilatura.settings import Extractor

@@ -2,9 +2,11 @@
 
 `crawler.workers.start_forkserver` names the crawl's rules file in `PRELOAD_RULES_VARIABLE`
 when it starts the forkserver; importing this module there compiles those rules and warms the
-extraction once (`crawler.processing.preload`), before any worker is forked from it. Without
-the variable it does nothing. It never raises: the forkserver would die with it, and a worker
-that finds nothing preloaded simply builds its own state (and reports a bad rules file).
+extraction once (`crawler.processing.preload`), before any worker is forked from it. It also runs
+the crawl's main script named in `PRELOAD_MAIN_VARIABLE`, as multiprocessing would in each
+worker. Without the variables it does nothing. It never raises: the forkserver would die with
+it, and a worker that finds nothing preloaded simply builds its own state (and reports a bad
+rules file).
 """
 
 from __future__ import annotations
@@ -12,16 +14,36 @@ from __future__ import annotations
 import gc
 import logging
 import os
+from multiprocessing import spawn
 
-from crawler.workers import PRELOAD_RULES_VARIABLE
+from crawler.workers import PRELOAD_MAIN_VARIABLE, PRELOAD_RULES_VARIABLE
 
 logger = logging.getLogger(__name__)
 
 
 def _preload() -> None:
+    _run_main_script(os.environ.get(PRELOAD_MAIN_VARIABLE))
     rules_path = os.environ.get(PRELOAD_RULES_VARIABLE)
-    if not rules_path:
+    if rules_path:
+        _preload_rules(rules_path)
+    # Left out of the workers' garbage collections: they would walk these objects again.
+    gc.freeze()
+
+
+def _run_main_script(path: str | None) -> None:
+    """Run the main script as multiprocessing runs it in a child ("__mp_main__"): the workers
+    forked from here then find it done (same `__file__`) and skip it."""
+    if not path:
         return
+    try:
+        spawn.import_main_path(path)
+    except BaseException:  # see the module docstring (a script may even call sys.exit)
+        # Logging is not configured in the forkserver: Python's last-resort handler prints
+        # this on the crawl's stderr. Each worker then runs the script itself, as before.
+        logger.warning("The extraction workers' forkserver could not run %s", path, exc_info=True)
+
+
+def _preload_rules(rules_path: str) -> None:
     from crawler import processing
     from crawler.errors import ConfigError
 
@@ -30,12 +52,8 @@ def _preload() -> None:
     except (ConfigError, OSError):
         return  # a bad or missing rules file: the crawl reports it itself, and stops
     except Exception:  # see the module docstring
-        # Logging is not configured in the forkserver: Python's last-resort handler prints
-        # this on the crawl's stderr. The crawl goes on, its workers start cold.
+        # The crawl goes on, its workers start cold.
         logger.warning("Extraction workers start without preloaded rules", exc_info=True)
-        return
-    # Left out of the workers' garbage collections too: they would walk these objects again.
-    gc.freeze()
 
 
 _preload()

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from storage.prepare import PreparedArticle
     from storage.records import SaveOutcome, SkippedRecord
     from storage.repository import Repository
-    from storage.rows import PreparedArticle
 
     Write = PreparedArticle | SkippedRecord
     Outcome = SaveOutcome | None

@@ -23,8 +23,8 @@ from storage.models import (
     summary_fields,
     utcnow,
 )
+from storage.prepare import clean
 from storage.records import DigestArticle, DigestView, PendingStory
-from storage.rows import clean
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

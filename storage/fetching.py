@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 
-from storage import rows
+from storage import prepare
 from storage.models import Article, ArticleUrl, FetchState, SkippedPage, utcnow
 from storage.records import FetchValidators
 
@@ -69,9 +69,9 @@ def fetch_state_upsert(
     stored validators are kept unless new ones are given, and the stored count is kept.
     """
     values = {
-        "url": rows.checked_url(url),
-        "etag": rows.clean_optional(etag),
-        "last_modified": rows.clean_optional(last_modified),
+        "url": prepare.checked_url(url),
+        "etag": prepare.clean_optional(etag),
+        "last_modified": prepare.clean_optional(last_modified),
         "last_status": status,
         "last_fetched_at": utcnow(),
         "entries": entries,

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from storage.models import CrawlRun
+from storage.prepare import clean_json
 from storage.records import SourceHealth
-from storage.rows import clean_json
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence

@@ -25,8 +25,9 @@ from storage.models import (
     decision_fields,
     utcnow,
 )
+from storage.prepare import clean_json
 from storage.records import MatchView, RefilterBatch, RefilterChange, StoredArticle, Verdict
-from storage.rows import clean_json, match_view
+from storage.rows import match_view
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping

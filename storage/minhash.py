@@ -1,7 +1,7 @@
 """MinHash on texts: the shingles, signatures and band keys behind near-duplicate grouping.
 
 Pure computation, without the database or SQLAlchemy: the extraction workers compute each
-article's signature (`storage.rows.prepare_article`), and `storage.stories` stores signatures
+article's signature (`storage.prepare.prepare_article`), and `storage.stories` stores signatures
 and band keys and looks candidates up. Near-duplicate means: the Jaccard similarity of the two
 texts' word-bigram sets (after `storage.dedupe.normalize_text`) is at least `THRESHOLD`.
 
@@ -22,6 +22,8 @@ import itertools
 import operator
 import random
 import struct
+
+from storage.text import normalize_text
 
 # Measured on tests/data/stories_pairs.jsonl (benchmarks/stories_speed.py --pairs): with word
 # bigrams, edited republications score 0.49 (lead reworded + paragraph dropped + other page
@@ -157,7 +159,4 @@ def similarity(one: set[str], other: set[str]) -> float:
 
 def is_near_duplicate(one: str, other: str) -> bool:
     """Whether two texts are near-duplicates: the rule a lookup applies to its candidates."""
-    # Imported here: storage.dedupe brings SQLAlchemy and the tables, which nothing else needs.
-    from storage.dedupe import normalize_text
-
     return similarity(shingles(normalize_text(one)), shingles(normalize_text(other))) >= THRESHOLD

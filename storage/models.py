@@ -27,6 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from storage.prepare import URL_LENGTH
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -45,8 +47,6 @@ RUN_STATUSES = ("running", "ok", "failed", "interrupted", "timeout")
 DIGEST_STATUSES = ("sending", "sent", "failed", "refused", "empty", "interrupted")
 DIGEST_KINDS = ("scheduled", "manual")
 
-# URLs are unique-indexed; PostgreSQL refuses B-tree entries above ~2.7 kB.
-URL_LENGTH = 2000
 TIER_LENGTH = 100  # a tier's name in the rules; longer names are cut
 
 

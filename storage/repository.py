@@ -16,10 +16,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import digests, fetching, health, matches, rows, runs, stories
+from storage import digests, fetching, health, matches, prepare, rows, runs, stories
 from storage.db import describe_url, open_database, writer
 from storage.errors import StorageError
 from storage.models import Article, ArticleUrl, utcnow
+from storage.prepare import PreparedArticle, prepare_article
 from storage.records import (
     ArticleRecord,
     DigestView,
@@ -36,7 +37,6 @@ from storage.records import (
     StoryView,
     Verdict,
 )
-from storage.rows import PreparedArticle, prepare_article
 from storage.saving import ArticleSaver
 from storage.sources import SourceIds
 
@@ -214,7 +214,7 @@ class Repository:
 
     def known_urls(self, urls: Iterable[str]) -> set[str]:
         """Those of `urls` stored as an article URL, an alias or a skipped page."""
-        wanted = [url for url in dict.fromkeys(urls) if rows.storable_url(url)]
+        wanted = [url for url in dict.fromkeys(urls) if prepare.storable_url(url)]
         if not wanted:
             return set()
         return self._transact(lambda s: fetching.known_urls(s, wanted), write=False)

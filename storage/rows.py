@@ -1,22 +1,16 @@
-"""Conversions between the plain records and table rows, cleaning what a database would refuse.
-
-PostgreSQL rejects NUL characters and SQLite turns NaN into NULL; values are cleaned here, once,
-so that both backends store the same thing. Queries belong to the modules that
+"""Conversions between table rows and the plain records (runs, matches), cleaned as
+`storage.prepare` cleans an article's values. Queries belong to the modules that
 `storage.repository` calls.
 """
 
 from __future__ import annotations
 
-import math
 import zlib
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from storage import minhash
-from storage.dedupe import hash_normalized, normalize_text
-from storage.errors import StorageError
-from storage.models import RUN_STATUSES, URL_LENGTH, summary_fields, utcnow
-from storage.records import ArticleRecord, MatchView, RunStats, RunView
+from storage.models import RUN_STATUSES, summary_fields, utcnow
+from storage.prepare import clean
+from storage.records import MatchView, RunStats, RunView
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Row
@@ -25,54 +19,6 @@ if TYPE_CHECKING:
 
 MAX_ERROR_SAMPLES = 50
 MAX_SHORT_TEXT = 1000  # characters of a skip reason or an error sample
-
-
-@dataclass(frozen=True, slots=True)
-class PreparedArticle:
-    """An article's row values, computed without the database (hash, cleaning, compression).
-
-    Built by `prepare_article`, possibly in another process: the costly part of saving is then
-    off the process that writes to the database.
-    """
-
-    record: ArticleRecord  # without its HTML, which is in `values["html_gz"]`
-    urls: list[str]  # canonical URL first, then the fetched URL if it differs
-    values: dict[str, Any]
-
-
-def prepare_article(record: ArticleRecord) -> PreparedArticle:
-    urls = list(dict.fromkeys([checked_url(record.url), checked_url(record.fetched_url)]))
-    values = article_values(record)
-    return PreparedArticle(replace(record, html=None), urls, values)
-
-
-def article_values(record: ArticleRecord) -> dict[str, Any]:
-    """The columns of a new article (all but its source and story), cleaned, with the text's
-    hash and MinHash signature (the costly parts, computed here in the extraction workers).
-    """
-    text = clean(record.text)
-    normalized = normalize_text(text)
-    if not normalized:
-        raise StorageError(f"Article {record.url} has no words in its text; it was not stored")
-    if not math.isfinite(record.score):
-        raise ValueError(f"Article {record.url} has a non-finite score {record.score!r}")
-    html = clean(record.html) if record.matched and record.html else None
-    return {
-        "url": record.url,
-        "title": clean(record.title),
-        "text": text,
-        "content_hash": hash_normalized(normalized),
-        "minhash": minhash.signature(normalized),
-        "published_at": record.published_at,
-        "first_seen_at": utcnow(),
-        "language": clean_optional(record.language),
-        "author": clean_optional(record.author),
-        "score": float(record.score),
-        "matched": record.matched,
-        "explanation": clean_json(record.explanation),
-        "html_gz": None if html is None else zlib.compress(html.encode("utf-8")),
-        "run_id": record.run_id,
-    }
 
 
 def decompress_html(compressed: bytes) -> str:
@@ -96,46 +42,6 @@ def finished_run_values(stats: RunStats, status: str) -> dict[str, Any]:
         "errors": stats.errors,
         "error_samples": samples[:MAX_ERROR_SAMPLES],
     }
-
-
-def checked_url(url: str) -> str:
-    if not storable_url(url):
-        raise StorageError(
-            f"URL {url[:200]!r} cannot be stored: it is empty, holds a NUL character or is "
-            f"longer than {URL_LENGTH} bytes"
-        )
-    return url
-
-
-def storable_url(url: str) -> bool:
-    return bool(url) and "\x00" not in url and len(url.encode("utf-8", "replace")) <= URL_LENGTH
-
-
-def clean(value: str) -> str:
-    """`value` without NUL characters and with unpaired surrogates replaced."""
-    if "\x00" in value:
-        value = value.replace("\x00", "")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        value = value.encode("utf-8", "replace").decode("utf-8")
-    return value
-
-
-def clean_optional(value: str | None) -> str | None:
-    return None if value is None else clean(value)
-
-
-def clean_json(value: Any) -> Any:
-    if isinstance(value, str):
-        return clean(value)
-    if isinstance(value, dict):
-        return {clean(str(key)): clean_json(item) for key, item in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [clean_json(item) for item in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None  # JSON has no NaN or infinity
-    return value
 
 
 def run_view(run: CrawlRun) -> RunView:

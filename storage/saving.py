@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, insert, select
 
-from storage import matches, rows, stories
+from storage import matches, prepare, rows, stories
 from storage.dedupe import find_duplicate, insert_ignoring_duplicates
 from storage.errors import StorageError
 from storage.minhash import band_keys
 from storage.models import ARTICLE_URLS, ARTICLES, MATCHES, SKIPPED_PAGES, utcnow
+from storage.prepare import PreparedArticle
 from storage.records import SaveOutcome, SaveStatus, SkippedRecord
-from storage.rows import PreparedArticle
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -131,8 +131,8 @@ class ArticleSaver:
 def _skipped_row(skipped: SkippedRecord) -> dict[str, Any]:
     """The row of a skipped page, all but its source id."""
     return {
-        "url": rows.checked_url(skipped.url),
-        "reason": rows.clean(skipped.reason)[: rows.MAX_SHORT_TEXT],
+        "url": prepare.checked_url(skipped.url),
+        "reason": prepare.clean(skipped.reason)[: rows.MAX_SHORT_TEXT],
         "run_id": skipped.run_id,
         "seen_at": utcnow(),
     }

@@ -6,7 +6,7 @@ article's story; otherwise it starts one. Near-duplicate is the rule of
 The candidates come from MinHash locality-sensitive hashing, so a lookup is a few indexed
 queries bounded by the window, whatever the size of the database:
 
-- each article's signature is computed in the extraction workers (`storage.rows.prepare_article`)
+- each article's signature is computed in the extraction workers (`storage.prepare.prepare_article`)
   and stored in `articles.minhash`;
 - its band keys are stored in `story_bands` with the article's day, under a (key, day) index;
 - a new article's candidates are the articles sharing a band key within the window. The
@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Integer, bindparam, delete, func, insert, select, text, union_all
 from sqlalchemy.dialects import postgresql
 
-from storage.dedupe import normalize_text
 from storage.minhash import PREFILTER, THRESHOLD, agreement, shingles, similarity, unpack_signature
 from storage.models import (
     ARTICLE_SUMMARY_COLUMNS,
@@ -40,6 +39,7 @@ from storage.models import (
     utcnow,
 )
 from storage.records import StoryView
+from storage.text import normalize_text
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -111,7 +111,7 @@ def choose_story(
 
     Chosen before the article's row is written, so that the row is inserted with its story
     (one statement less per article than setting it afterwards). `values` are the article's
-    row values from `storage.rows.article_values`, `keys` the band keys of its signature (the
+    row values from `storage.prepare.article_values`, `keys` the band keys of its signature (the
     ones given to `lock_bands`). If the article then turns out to be a duplicate after all,
     `discard_story` removes a story created for it.
     """

@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from storage.db import open_database
-from storage.dedupe import content_hash, find_duplicate, insert_ignoring_duplicates, normalize_text
+from storage.dedupe import find_duplicate, insert_ignoring_duplicates
 from storage.models import Base, Source
 from storage.records import ArticleRecord, SaveStatus
 from storage.repository import Repository
+from storage.text import content_hash, normalize_text
 from tests.dbfixtures import article_record
 
 RABAT_TEXT = (

@@ -27,9 +27,9 @@ from storage.db import (
 )
 from storage.errors import StorageError
 from storage.models import Base
+from storage.prepare import prepare_article
 from storage.records import FetchValidators, RunStats, SaveOutcome, SaveStatus, SkippedRecord
 from storage.repository import Repository
-from storage.rows import prepare_article
 from tests.dbfixtures import article_record
 
 if TYPE_CHECKING:

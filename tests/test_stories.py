@@ -25,11 +25,11 @@ from sqlalchemy.orm import Session
 from crawler.cli import main
 from storage import minhash, stories
 from storage.db import alembic_config, create_engine_for, writer
-from storage.dedupe import normalize_text
 from storage.models import Article, ArticleUrl, Match, Story
+from storage.prepare import prepare_article
 from storage.records import ArticleRecord, SaveOutcome, SaveStatus
 from storage.repository import Repository
-from storage.rows import prepare_article
+from storage.text import normalize_text
 from tests.dbfixtures import article_record
 
 if TYPE_CHECKING:
