@@ -88,7 +88,10 @@ def _crawl_with_scrapy(
 
     from crawler.crawl_settings import build_settings
     from crawler.pipelines import RUN_ID_KEY
+    from crawler.scrapy_imports import import_download_handler
     from crawler.spiders.news import NewsSpider
+
+    import_download_handler()
 
     settings = Settings(
         {**build_settings(config), "LOG_INSTALL_ROOT_HANDLER": False, **extra_settings}
