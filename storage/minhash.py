@@ -3,7 +3,7 @@
 Pure computation, without the database or SQLAlchemy: the extraction workers compute each
 article's signature (`storage.prepare.prepare_article`), and `storage.stories` stores signatures
 and band keys and looks candidates up. Near-duplicate means: the Jaccard similarity of the two
-texts' word-bigram sets (after `storage.dedupe.normalize_text`) is at least `THRESHOLD`.
+texts' word-bigram sets (after `storage.text.normalize_text`) is at least `THRESHOLD`.
 
 - each text gets a MinHash signature of `SLOTS` values (`signature`); two texts agree on a slot
   with probability equal to their similarity, so the share of equal slots estimates it
@@ -72,6 +72,12 @@ def shingles(normalized: str) -> set[str]:
     return {f"{first} {second}" for first, second in itertools.pairwise(words)}
 
 
+# A blake2b hasher with the signature's parameters and no data yet. Copying it and feeding it one
+# bigram gives the same digest as `hashlib.blake2b(gram, digest_size=8)` while skipping the
+# keyword parsing and parameter-block setup of a new hasher: a quarter less time per bigram.
+_EMPTY_HASHER = hashlib.blake2b(digest_size=8)
+
+
 def signature(normalized: str) -> bytes:
     """The MinHash signature of a normalised text: `SLOTS` 32-bit values, little-endian.
 
@@ -80,24 +86,32 @@ def signature(normalized: str) -> bytes:
     keeps its smallest value; an empty slot borrows the value of the first non-empty slot in a
     fixed random order. Two texts agree on a slot with probability equal to their Jaccard
     similarity, as with classic MinHash, for one hash per bigram instead of one per bigram and
-    slot (0.3 ms instead of 20 ms for a 1,000-word article in pure Python).
+    slot (0.6 ms instead of 20 ms for a 1,000-word article in pure Python).
     """
     grams = _encoded_shingles(normalized)
-    # The digests joined and unpacked at once: 0.1 ms less per article than one int each.
-    digests = b"".join([hashlib.blake2b(gram, digest_size=8).digest() for gram in grams])
+    if not grams:
+        raise ValueError("a text without words has no signature")
+    # Hashing is most of the time: a copied empty hasher per bigram (`_EMPTY_HASHER`), in a plain
+    # loop (one hasher alive at a time is faster than a list of them fed through `map`).
+    digests = []
+    for gram in grams:
+        hasher = _EMPTY_HASHER.copy()
+        hasher.update(gram)
+        digests.append(hasher.digest())
     minima: list[int | None] = [None] * SLOTS
-    for digest in struct.unpack(f"<{len(grams)}Q", digests):
+    # The digests joined and unpacked at once: 0.1 ms less per article than one int each.
+    for digest in struct.unpack(f"<{len(grams)}Q", b"".join(digests)):
         value, slot = divmod(digest, SLOTS)
         value &= _VALUE_MASK
         current = minima[slot]
         if current is None or value < current:
             minima[slot] = value
-    if all(value is None for value in minima):
-        raise ValueError("a text without words has no signature")
-    values = [
-        value if value is not None else _borrow(minima, slot) for slot, value in enumerate(minima)
-    ]
-    return _SIGNATURE.pack(*values)
+    if None in minima:  # long texts usually fill every slot: no pass over them then
+        minima = [
+            value if value is not None else _borrow(minima, slot)
+            for slot, value in enumerate(minima)
+        ]
+    return _SIGNATURE.pack(*minima)
 
 
 def _encoded_shingles(normalized: str) -> set[bytes]:
