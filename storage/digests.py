@@ -13,8 +13,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select, update
 
 from storage import stories
+from storage.dedupe import insert_ignoring_duplicates
+from storage.matches import match_values
 from storage.models import (
     ARTICLE_SUMMARY_COLUMNS,
+    MATCHES,
     Article,
     CrawlRun,
     DigestDelivery,
@@ -127,13 +130,39 @@ def finish_delivery(
     marked = 0
     ids = list(delivery.article_ids)
     for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
         result = session.execute(
             update(Match)
-            .where(Match.article_id.in_(ids[start : start + _CHUNK]), Match.digest_id.is_(None))
+            .where(Match.article_id.in_(chunk), Match.digest_id.is_(None))
             .values(digest_id=delivery_id)
         )
         marked += int(result.rowcount)  # type: ignore[attr-defined]
+        marked += _record_sent_without_match(session, chunk, delivery_id)
     return marked
+
+
+def _record_sent_without_match(session: Session, article_ids: list[int], delivery_id: int) -> int:
+    """Sent articles whose match is gone get one, marked sent: a `refilter` during the SMTP
+    exchange may have removed it (the article no longer matched). Without that record, rules
+    that match the article again would make it pending, and send it a second time."""
+    present = set(
+        session.scalars(select(Match.article_id).where(Match.article_id.in_(article_ids)))
+    )
+    missing = [article_id for article_id in article_ids if article_id not in present]
+    if not missing:
+        return 0
+    now = utcnow()
+    rows = [
+        {**match_values(row.id, now, row.explanation), "digest_id": delivery_id}
+        for row in session.execute(
+            select(Article.id, Article.explanation).where(Article.id.in_(missing))
+        )
+    ]
+    if rows:
+        dialect = session.get_bind().dialect.name
+        # Ignoring duplicates: a refilter matching the article again meanwhile wrote one.
+        session.execute(insert_ignoring_duplicates(dialect, MATCHES), rows)
+    return len(rows)
 
 
 def close_abandoned(session: Session) -> int:

@@ -121,3 +121,31 @@ def test_refuses_while_a_crawl_holds_the_lock(setup):
         refilter(config)
     with crawl_lock(db_url):
         assert refilter(config, dry_run=True).examined == 5  # writes nothing: needs no lock
+
+
+def test_an_article_sent_while_refilter_removed_its_match_is_not_sent_again(setup, tmp_path):
+    """The digest took `pending` into its email; during the SMTP exchange a refilter found it no
+    longer matched and removed its unsent match. Once the server accepts the email, `pending`
+    is recorded as sent all the same: rules matching it again do not make it news again."""
+    db_url, ids, _, config = setup
+    with Repository(db_url) as repo:
+        delivery = repo.start_digest(
+            kind="manual",
+            message_id="<race@example.org>",
+            subject="Veille",
+            recipients=["veille@example.org"],
+            stories=2,
+            article_ids=[ids["pending"], ids["kept"]],
+        )
+    refilter(config)  # removes the unsent match of `pending`, mid-delivery
+    assert ids["pending"] not in match_rows(db_url)
+    with Repository(db_url) as repo:
+        repo.finish_digest(delivery, status="sent", attempts=1)
+    rows = match_rows(db_url)
+    assert rows[ids["pending"]][0] == delivery
+    assert rows[ids["kept"]][0] == delivery
+    summary = refilter(load_config(write_config(tmp_path, db_url, "before")))
+    assert ids["pending"] in {c.article_id for c in summary.newly_matched}
+    assert match_rows(db_url)[ids["pending"]][0] == delivery  # still the sent record
+    with Repository(db_url) as repo:
+        assert url("pending") not in {p.lead.url for p in repo.pending_stories()}
