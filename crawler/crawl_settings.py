@@ -59,6 +59,9 @@ def build_settings(config: Config) -> dict[str, Any]:
             "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
             "crawler.middlewares.IncrementalMiddleware": 80,
             "crawler.middlewares.RetryAfterMiddleware": 560,
+            # Scrapy's own, at its own place, minus decoding every page to look for a refresh.
+            "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+            "crawler.middlewares.MetaRefreshMiddleware": 580,
         },
         # Warns developers whose spiders copy Scrapy's internal meta keys; ours does not, and
         # it wraps the output of every page in one more asynchronous generator.

@@ -1,8 +1,9 @@
-"""Downloader middlewares: incremental crawling and polite retries.
+"""Downloader middlewares: incremental crawling, polite retries, a cheaper meta-refresh check.
 
 - `IncrementalMiddleware` drops article URLs already stored, enforces the per-source page limit,
   and makes feeds and sitemaps conditional requests (ETag / Last-Modified).
 - `RetryAfterMiddleware` retries 429 and 503 answers with backoff, honouring Retry-After.
+- `MetaRefreshMiddleware` is Scrapy's, skipped for pages that cannot hold a meta refresh.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Self
 
 from scrapy import signals
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware as ScrapyMetaRefresh
 
 from crawler import crawlstats
 from crawler.awaiting import sleep
@@ -174,3 +176,27 @@ def retry_delay(response: Response, attempt: int, base_delay: float) -> float:
         else:
             return max(0.0, (when - datetime.now(UTC)).total_seconds())
     return float(base_delay * (2**attempt))
+
+
+# Scrapy reads a meta refresh in a page's first 4,096 characters: at most 16 KiB in any encoding
+# that writes ASCII as ASCII (UTF-8 takes up to 4 bytes a character).
+_REFRESH_WINDOW = 4 * 4096
+
+
+class MetaRefreshMiddleware(ScrapyMetaRefresh):
+    """Scrapy's meta-refresh redirects, without decoding pages that cannot hold one.
+
+    Scrapy's check decodes the whole body to read its first 4,096 characters (0.05 ms for an
+    11 KB page, 0.3 ms for a 200 KB news page, measured), and the crawl never needs that text:
+    the workers decode the bytes themselves. A page whose first 16 KiB hold no "refresh" in any
+    case, and no NUL byte (UTF-16 and UTF-32 text has them), cannot redirect; the others go
+    through Scrapy's check unchanged.
+    """
+
+    def process_response(  # type: ignore[override]  # Scrapy's `spider` argument is deprecated
+        self, request: Request, response: Response
+    ) -> Request | Response:
+        head = response.body[:_REFRESH_WINDOW]
+        if b"\x00" not in head and b"refresh" not in head.lower():
+            return response
+        return super().process_response(request, response)
