@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from storage import stories
-from storage.dedupe import insert_ignoring_duplicates
 from storage.matches import match_values
 from storage.models import (
     ARTICLE_SUMMARY_COLUMNS,
-    MATCHES,
     Article,
     CrawlRun,
     DigestDelivery,
@@ -128,9 +126,16 @@ def finish_delivery(
     if status != "sent":
         return 0
     marked = 0
-    ids = list(delivery.article_ids)
+    ids = sorted(delivery.article_ids)
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
+        # PostgreSQL: wait for, then hold off, a refilter changing these articles' decisions
+        # (it updates their rows before it adds or removes their matches); rows in id order, as
+        # refilter takes them, so that neither waits for the other in a cycle. SQLite runs one
+        # writing transaction at a time already.
+        session.execute(
+            select(Article.id).where(Article.id.in_(chunk)).order_by(Article.id).with_for_update()
+        )
         result = session.execute(
             update(Match)
             .where(Match.article_id.in_(chunk), Match.digest_id.is_(None))
@@ -144,7 +149,8 @@ def finish_delivery(
 def _record_sent_without_match(session: Session, article_ids: list[int], delivery_id: int) -> int:
     """Sent articles whose match is gone get one, marked sent: a `refilter` during the SMTP
     exchange may have removed it (the article no longer matched). Without that record, rules
-    that match the article again would make it pending, and send it a second time."""
+    that match the article again would make it pending, and send it a second time. (Its tier,
+    regions and partners are those of the article's current decision, which has none.)"""
     present = set(
         session.scalars(select(Match.article_id).where(Match.article_id.in_(article_ids)))
     )
@@ -159,9 +165,7 @@ def _record_sent_without_match(session: Session, article_ids: list[int], deliver
         )
     ]
     if rows:
-        dialect = session.get_bind().dialect.name
-        # Ignoring duplicates: a refilter matching the article again meanwhile wrote one.
-        session.execute(insert_ignoring_duplicates(dialect, MATCHES), rows)
+        session.execute(insert(Match), rows)
     return len(rows)
 
 

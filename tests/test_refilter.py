@@ -5,17 +5,18 @@ SQLite and (when configured) PostgreSQL. The rules and articles are in tests/ref
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text, update
 
 from crawler.config import load_config
 from crawler.refilter import refilter
 from storage.db import create_engine_for
 from storage.errors import CrawlLockedError
 from storage.locks import crawl_lock
-from storage.models import Match
+from storage.models import Article, Match
 from storage.repository import Repository
 from tests.refilter_setup import store_articles_and_send_one, url, write_config
 
@@ -149,3 +150,48 @@ def test_an_article_sent_while_refilter_removed_its_match_is_not_sent_again(setu
     assert match_rows(db_url)[ids["pending"]][0] == delivery  # still the sent record
     with Repository(db_url) as repo:
         assert url("pending") not in {p.lead.url for p in repo.pending_stories()}
+
+
+def test_a_digest_being_recorded_waits_for_a_refilter_changing_its_articles(setup):
+    """PostgreSQL: the refilter's transaction has changed `pending`'s decision but not yet
+    removed its match when the email is accepted. Recording the delivery waits for it, then
+    records `pending` as sent. (SQLite runs one writing transaction at a time.)"""
+    db_url, ids, _, _ = setup
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite serialises writing transactions by itself")
+    with Repository(db_url) as repo:
+        delivery = repo.start_digest(
+            kind="manual",
+            message_id="<wait@example.org>",
+            subject="Veille",
+            recipients=["veille@example.org"],
+            stories=1,
+            article_ids=[ids["pending"]],
+        )
+    recorded = threading.Event()
+
+    def record_delivery() -> None:
+        with Repository(db_url) as repo:
+            repo.finish_digest(delivery, status="sent", attempts=1)
+        recorded.set()
+
+    engine = create_engine_for(db_url)
+    try:
+        with engine.connect() as refiltering:
+            transaction = refiltering.begin()
+            # What a refilter batch does, in its order: the article's decision, then its match.
+            refiltering.execute(
+                update(Article).where(Article.id == ids["pending"]).values(matched=False)
+            )
+            recording = threading.Thread(target=record_delivery)
+            recording.start()
+            assert not recorded.wait(1.0)  # waiting for the refilter's transaction
+            refiltering.execute(
+                delete(Match).where(Match.article_id == ids["pending"], Match.digest_id.is_(None))
+            )
+            transaction.commit()
+        recording.join(timeout=30)
+    finally:
+        engine.dispose()
+    assert recorded.is_set()
+    assert match_rows(db_url)[ids["pending"]][0] == delivery
