@@ -178,8 +178,9 @@ def retry_delay(response: Response, attempt: int, base_delay: float) -> float:
     return float(base_delay * (2**attempt))
 
 
-# Scrapy reads a meta refresh in a page's first 4,096 characters: at most 16 KiB in any encoding
-# that writes ASCII as ASCII (UTF-8 takes up to 4 bytes a character).
+# Scrapy reads a meta refresh in a page's first 4,096 characters: at most 16 KiB in UTF-8 (up to
+# 4 bytes a character) and in the single-byte and Arabic encodings news sites use. (A stateful
+# encoding such as ISO-2022-JP could spread them further: a refresh there past 16 KiB is missed.)
 _REFRESH_WINDOW = 4 * 4096
 
 

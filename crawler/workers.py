@@ -163,21 +163,27 @@ def start_forkserver(rules_path: Path | None = None) -> None:
     process's forkserver is already running.
     """
     _forkserver_context()
-    preload = {PRELOAD_MAIN_VARIABLE: _main_script_path()}
-    if rules_path is not None:
-        preload[PRELOAD_RULES_VARIABLE] = str(rules_path)
-    # The forkserver reads them from the environment it starts with; restored right after, so
-    # that no later child of this process inherits them.
+    preload = {
+        PRELOAD_MAIN_VARIABLE: _main_script_path(),
+        PRELOAD_RULES_VARIABLE: "" if rules_path is None else str(rules_path),
+    }
+    # The forkserver reads them from the environment it starts with (and removes them); each
+    # set, or removed when empty, for that start only, so that no other child inherits them.
     previous = {name: os.environ.get(name) for name in preload}
-    os.environ.update({name: value for name, value in preload.items() if value})
+    for name, value in preload.items():
+        _set_variable(name, value or None)
     try:
         forkserver.ensure_running()
     finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        for name, earlier in previous.items():
+            _set_variable(name, earlier)
+
+
+def _set_variable(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 def _main_script_path() -> str:

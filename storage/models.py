@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from storage.prepare import URL_LENGTH
+from storage.records import URL_LENGTH
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

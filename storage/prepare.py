@@ -16,13 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from storage import minhash
 from storage.errors import StorageError
+from storage.records import URL_LENGTH
 from storage.text import hash_normalized, normalize_text
 
 if TYPE_CHECKING:
     from storage.records import ArticleRecord
-
-# URLs are unique-indexed; PostgreSQL refuses B-tree entries above ~2.7 kB.
-URL_LENGTH = 2000
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from datetime import datetime
 
+# Longest URL stored: URLs are unique-indexed, and PostgreSQL refuses B-tree entries above ~2.7 kB.
+URL_LENGTH = 2000
+
 
 @dataclass(frozen=True, slots=True)
 class ArticleRecord:

@@ -24,6 +24,9 @@ PAGES = {
         f"<html><body>{PARAGRAPH * 80}{REFRESH}</body></html>".encode()
     ),
     "utf-16": f"<html><head>{REFRESH}</head></html>".encode("utf-16-le"),
+    "arabic, no refresh": f"<html><body><p>{'جهة الشرق ' * 2000}</p></body></html>".encode(),
+    # 4-byte characters: the refresh sits within the first 4,096 characters, near byte 15,600.
+    "refresh after 3,900 emoji": f"<html><head><title>{'🌍' * 3900}</title>{REFRESH}".encode(),
     "arabic, utf-8": (
         f"<html><head>{REFRESH}</head><body><p>{'وقعت جهة الشرق اتفاقية تعاون ' * 20}</p>"
         "</body></html>"
@@ -59,9 +62,10 @@ def test_redirects_where_the_page_says_so_and_only_there(middlewares):
     ours, _ = middlewares
     request = Request(URL)
     expected = "https://www.h24info.ma/economie/nouvelle-adresse"
-    for page in ("refresh", "upper case", "utf-16", "arabic, utf-8"):
+    for page in ("refresh", "upper case", "utf-16", "arabic, utf-8", "refresh after 3,900 emoji"):
         encoding = "utf-16-le" if page == "utf-16" else "utf-8"
         response = HtmlResponse(URL, body=PAGES[page], request=request, encoding=encoding)
         assert answer(ours.process_response(request, response)) == expected, page
-    plain = HtmlResponse(URL, body=PAGES["plain"], request=request, encoding="utf-8")
-    assert ours.process_response(request, plain) is plain
+    for page in ("plain", "arabic, no refresh", "refresh past 4,096 characters"):
+        response = HtmlResponse(URL, body=PAGES[page], request=request, encoding="utf-8")
+        assert ours.process_response(request, response) is response, page

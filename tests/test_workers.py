@@ -175,3 +175,46 @@ def test_workers_import_neither_sqlalchemy_nor_the_cli_stack():
         check=True,
     )
     assert result.stdout.strip() == "[]"
+
+
+UNGUARDED_SCRIPT = """
+import os, sys
+from pathlib import Path
+
+with open(os.environ["RUNS_LOG"], "a", encoding="utf-8") as log:
+    log.write(f"{os.getpid()} {__name__}\\n")
+
+# No `if __name__ == "__main__":` guard: run again in the forkserver, this must not start
+# another forkserver (which would run it again, and so on).
+from crawler.workers import WorkerPool, start_forkserver
+
+start_forkserver(Path(sys.argv[1]))
+pool = WorkerPool(1, Path(sys.argv[1]))
+try:
+    print(pool.executor.submit(os.getpid).result(timeout=60))
+finally:
+    pool.shutdown()
+"""
+
+
+def test_a_main_script_without_a_guard_fails_without_forkservers_starting_forkservers(
+    tmp_path: Path,
+):
+    script, log = tmp_path / "unguarded.py", tmp_path / "runs.log"
+    script.write_text(UNGUARDED_SCRIPT, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, str(script), str(DEFAULT_RULES_PATH)],
+        cwd=ROOT,
+        env={**os.environ, "RUNS_LOG": str(log), "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    # Multiprocessing cannot run such a script (its workers fail running it again, as with any
+    # start method but fork); what matters is that it fails, and soon: one run as the crawl,
+    # one in the forkserver (refused there, logged), one per worker started.
+    assert result.returncode != 0
+    runs = [line.split()[1] for line in log.read_text(encoding="utf-8").splitlines()]
+    assert runs.count("__main__") == 1
+    assert len(runs) <= 4, runs
