@@ -89,12 +89,15 @@ def _warm_up_job() -> PageJob:
     )
 
 
-_WARM_UP_URL = "http://warm-up.invalid/2026/01/15/jumelage"
+# example.com is reserved for examples (RFC 2606); nothing is fetched. The page's canonical URL
+# is on another host of the site, so that the warm-up also builds tldextract's suffix list
+# (0.04 s, for `_stored_url`'s site check), which every worker built again on its first page.
+_WARM_UP_URL = "http://www.example.com/2026/01/15/jumelage"
 _WARM_UP_PAGE = """<!DOCTYPE html>
 <html lang="fr"><head><meta charset="utf-8">
 <title>Oujda et Saint-Étienne font le point sur leur jumelage</title>
 <meta property="article:published_time" content="2026-01-15T10:00:00+01:00">
-<link rel="canonical" href="http://warm-up.invalid/2026/01/15/jumelage"></head>
+<link rel="canonical" href="https://example.com/2026/01/15/jumelage"></head>
 <body><nav><a href="/">Accueil</a> <a href="/economie">Économie</a></nav>
 <article><h1>Oujda et Saint-Étienne font le point sur leur jumelage</h1>
 <p class="byline">Par la rédaction</p>
