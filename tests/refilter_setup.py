@@ -141,13 +141,20 @@ def store_articles_and_send_one(folder: Path, db_url: str) -> tuple[dict[str, in
                 explanation=stored_explanation(engine, result),
             )
             ids[key] = repository.save_article(record).article_id
-        digest_id = repository.start_digest(
-            kind="manual",
-            message_id="<test@example.org>",
-            subject="Veille",
-            recipients=["veille@example.org"],
-            stories=1,
-            article_ids=[ids["sent"]],
-        )
+        digest_id = start_digest(repository, [ids["sent"]])
         repository.finish_digest(digest_id, status="sent", attempts=1)
     return ids, digest_id
+
+
+def start_digest(
+    repository: Repository, article_ids: list[int], message_id: str = "<test@example.org>"
+) -> int:
+    """A delivery of `article_ids` (one story each) recorded as being sent, as `digest` does."""
+    return repository.start_digest(
+        kind="manual",
+        message_id=message_id,
+        subject="Veille",
+        recipients=["veille@example.org"],
+        stories=len(article_ids),
+        article_ids=article_ids,
+    )

@@ -18,7 +18,7 @@ from storage.errors import CrawlLockedError
 from storage.locks import crawl_lock
 from storage.models import Article, Match
 from storage.repository import Repository
-from tests.refilter_setup import store_articles_and_send_one, url, write_config
+from tests.refilter_setup import start_digest, store_articles_and_send_one, url, write_config
 
 
 @pytest.fixture
@@ -130,14 +130,7 @@ def test_an_article_sent_while_refilter_removed_its_match_is_not_sent_again(setu
     is recorded as sent all the same: rules matching it again do not make it news again."""
     db_url, ids, _, config = setup
     with Repository(db_url) as repo:
-        delivery = repo.start_digest(
-            kind="manual",
-            message_id="<race@example.org>",
-            subject="Veille",
-            recipients=["veille@example.org"],
-            stories=2,
-            article_ids=[ids["pending"], ids["kept"]],
-        )
+        delivery = start_digest(repo, [ids["pending"], ids["kept"]], "<race@example.org>")
     refilter(config)  # removes the unsent match of `pending`, mid-delivery
     assert ids["pending"] not in match_rows(db_url)
     with Repository(db_url) as repo:
@@ -160,14 +153,7 @@ def test_a_digest_being_recorded_waits_for_a_refilter_changing_its_articles(setu
     if not db_url.startswith("postgresql"):
         pytest.skip("SQLite serialises writing transactions by itself")
     with Repository(db_url) as repo:
-        delivery = repo.start_digest(
-            kind="manual",
-            message_id="<wait@example.org>",
-            subject="Veille",
-            recipients=["veille@example.org"],
-            stories=1,
-            article_ids=[ids["pending"]],
-        )
+        delivery = start_digest(repo, [ids["pending"]], "<wait@example.org>")
     recorded = threading.Event()
 
     def record_delivery() -> None:

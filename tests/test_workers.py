@@ -140,9 +140,13 @@ if __name__ == "__main__":
 """
 
 
-def test_the_main_script_runs_once_in_the_forkserver_not_in_every_worker(tmp_path: Path):
-    script, log = tmp_path / "main_script.py", tmp_path / "runs.log"
-    script.write_text(MAIN_SCRIPT, encoding="utf-8")
+def run_main_script(
+    folder: Path, source: str
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """Run `source` as a main script (with the default rules as argument), and the `__name__`
+    of each run of it, in order, as its lines in $RUNS_LOG tell."""
+    script, log = folder / "main_script.py", folder / "runs.log"
+    script.write_text(source, encoding="utf-8")
     result = subprocess.run(
         [sys.executable, str(script), str(DEFAULT_RULES_PATH)],
         cwd=ROOT,
@@ -152,8 +156,13 @@ def test_the_main_script_runs_once_in_the_forkserver_not_in_every_worker(tmp_pat
         timeout=120,
         check=False,
     )
-    assert result.returncode == 0, result.stderr[-3000:]
     runs = [line.split()[1] for line in log.read_text(encoding="utf-8").splitlines()]
+    return result, runs
+
+
+def test_the_main_script_runs_once_in_the_forkserver_not_in_every_worker(tmp_path: Path):
+    result, runs = run_main_script(tmp_path, MAIN_SCRIPT)
+    assert result.returncode == 0, result.stderr[-3000:]
     # The crawl itself, then the forkserver's one run; two workers, none of them ran it again.
     assert runs == ["__main__", "__mp_main__"]
 
@@ -200,21 +209,10 @@ finally:
 def test_a_main_script_without_a_guard_fails_without_forkservers_starting_forkservers(
     tmp_path: Path,
 ):
-    script, log = tmp_path / "unguarded.py", tmp_path / "runs.log"
-    script.write_text(UNGUARDED_SCRIPT, encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, str(script), str(DEFAULT_RULES_PATH)],
-        cwd=ROOT,
-        env={**os.environ, "RUNS_LOG": str(log), "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result, runs = run_main_script(tmp_path, UNGUARDED_SCRIPT)
     # Multiprocessing cannot run such a script (its workers fail running it again, as with any
     # start method but fork); what matters is that it fails, and soon: one run as the crawl,
     # one in the forkserver (refused there, logged), one per worker started.
     assert result.returncode != 0
-    runs = [line.split()[1] for line in log.read_text(encoding="utf-8").splitlines()]
     assert runs.count("__main__") == 1
     assert len(runs) <= 4, runs
