@@ -8,6 +8,12 @@ remote site, it then takes next to no CPU from the crawl's cores.
 Prints pages per second and the ratio crawl time / extraction time (lower is better; below 1.0
 means the crawl, with fetching, filtering and storage, beats one process doing extraction alone).
 
+On Linux it also prints the CPU time of all the crawl's processes (the crawl, its forkserver and
+extraction workers, adopted by this script as their "subreaper" so that their times are counted)
+against the extraction's: a steadier figure than wall time on a shared machine, and the one that
+says how much work the crawl adds to extraction. The wall ratio is about the CPU ratio divided by
+the cores the crawl keeps busy (at most 2 on a 2-core machine, less when they share).
+
 `--mix paragraphs` builds the pages from whole shared paragraphs instead of sentences: the
 adversarial case for near-duplicate grouping (see tests/site/bulk.py).
 
@@ -21,8 +27,10 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import ctypes
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -68,6 +76,50 @@ def stop_site(site: subprocess.Popen[str]) -> None:
         site.wait()
 
 
+def become_subreaper() -> bool:
+    """Adopt the crawl's orphaned processes (Linux): its forkserver outlives it by a moment and is
+    never waited for by it, so its CPU time, and its workers', would not be counted."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(36, 1, 0, 0, 0)) == 0  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        return False
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def reap_adopted(keep: int, timeout: float = 10.0) -> None:
+    """Wait for the crawl's processes that outlived it (all but `keep`, the site's server)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            if not [child for child in own_children() if child != keep]:
+                return
+            time.sleep(0.01)
+
+
+def own_children() -> list[int]:
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid():
+                children.append(int(entry.name))
+    return children
+
+
 def time_crawl(base_url: str, workdir: Path, workers: int) -> tuple[float, str]:
     config = workdir / "bench.toml"
     config.write_text(
@@ -107,13 +159,14 @@ discover = ["sitemaps"]
     return elapsed, result.stdout.strip().splitlines()[0]
 
 
-def time_plain_extraction(pages: int, mix: str) -> float:
-    """The baseline: trafilatura.extract over the same pages, one process, HTML already in memory."""
+def time_plain_extraction(pages: int, mix: str) -> tuple[float, float]:
+    """The baseline: trafilatura.extract over the same pages, one process, HTML already in memory.
+    Wall and CPU seconds."""
     documents = [render_bulk_page(i, pages, mix=mix).decode("utf-8") for i in range(pages)]
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     for html in documents:
         trafilatura.extract(html, with_metadata=True)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu_started
 
 
 def main() -> None:
@@ -139,16 +192,22 @@ def main() -> None:
         f"pages: {args.pages} ({args.mix})  cores: {os.cpu_count()}  "
         f"workers: {args.workers or 'auto'}  site: pages pre-rendered, served from memory"
     )
-    ratios = []
+    counts_cpu = become_subreaper()
+    ratios, cpu_ratios = [], []
     for attempt in range(1, max(args.repeat, 1) + 1):
         workdir = Path(tempfile.mkdtemp(prefix="newswatch-bench-"))
         site, base_url = start_site(args.pages, args.mix, workdir / "requests.log")
         try:
+            cpu_before = children_cpu()
             crawl_seconds, summary = time_crawl(base_url, workdir, args.workers)
+            if counts_cpu:
+                reap_adopted(keep=site.pid)
+            crawl_cpu = children_cpu() - cpu_before
         finally:
             stop_site(site)
-        extraction_seconds = time_plain_extraction(args.pages, args.mix)
+        extraction_seconds, extraction_cpu = time_plain_extraction(args.pages, args.mix)
         ratios.append(crawl_seconds / extraction_seconds)
+        cpu_ratios.append(crawl_cpu / extraction_cpu)
         if args.repeat > 1:
             print(f"-- measure {attempt} of {args.repeat}")
         print(f"crawl summary: {summary}")
@@ -161,6 +220,11 @@ def main() -> None:
             f"{args.pages / extraction_seconds:7.1f} pages/s"
         )
         print(f"ratio crawl / extraction: {ratios[-1]:.2f}  (target <= 1.0)")
+        if counts_cpu:
+            print(
+                f"CPU: crawl {crawl_cpu:.2f} s in all its processes, extraction "
+                f"{extraction_cpu:.2f} s; ratio {cpu_ratios[-1]:.2f}"
+            )
         if args.keep:
             print(f"work directory: {workdir}")
         else:
@@ -170,6 +234,11 @@ def main() -> None:
             f"median ratio of {len(ratios)}: {statistics.median(ratios):.2f}  "
             f"(lowest {min(ratios):.2f}, highest {max(ratios):.2f})"
         )
+        if counts_cpu:
+            print(
+                f"median CPU ratio of {len(cpu_ratios)}: {statistics.median(cpu_ratios):.2f}  "
+                f"(lowest {min(cpu_ratios):.2f}, highest {max(cpu_ratios):.2f})"
+            )
 
 
 if __name__ == "__main__":
