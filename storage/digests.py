@@ -151,18 +151,14 @@ def _record_sent_without_match(session: Session, article_ids: list[int], deliver
     exchange may have removed it (the article no longer matched). Without that record, rules
     that match the article again would make it pending, and send it a second time. (Its tier,
     regions and partners are those of the article's current decision, which has none.)"""
-    present = set(
-        session.scalars(select(Match.article_id).where(Match.article_id.in_(article_ids)))
-    )
-    missing = [article_id for article_id in article_ids if article_id not in present]
-    if not missing:
-        return 0
     now = utcnow()
+    without_match = select(Article.id, Article.explanation).where(
+        Article.id.in_(article_ids),
+        ~select(Match.id).where(Match.article_id == Article.id).exists(),
+    )
     rows = [
         {**match_values(row.id, now, row.explanation), "digest_id": delivery_id}
-        for row in session.execute(
-            select(Article.id, Article.explanation).where(Article.id.in_(missing))
-        )
+        for row in session.execute(without_match)
     ]
     if rows:
         session.execute(insert(Match), rows)
