@@ -24,7 +24,6 @@ from crawler.workers import (
     WorkerPool,
     current_pool,
     process_in_worker,
-    start_forkserver,
 )
 from crawler.writer import BatchWriter
 from storage.prepare import PreparedArticle
@@ -117,8 +116,6 @@ class ArticlePipeline:
         self.run_id = self.repository.start_run(names)
         assert self.crawler.stats is not None
         self.crawler.stats.set_value(RUN_ID_KEY, self.run_id)
-        if self.owns_pool:  # under `scrapy crawl`: workers started hot, as the runner's are
-            start_forkserver(self.config.rules_path())
         self.pool.start()
         logger.info("Crawl run %d started: %d sources", self.run_id, len(names))
 

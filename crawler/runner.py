@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from crawler.filter.rules import load_rules_file
-from crawler.workers import WorkerPool, shared_pool, start_forkserver
+from crawler.workers import WorkerPool, shared_pool
 from storage.errors import CrawlLockedError, NewswatchError, StorageError
 from storage.locks import crawl_lock
 from storage.records import RunStats
@@ -57,12 +57,10 @@ def run_crawl(
     """
     check_before_crawl(config, source_names)
     with crawl_lock(config.database.url):
-        # Under the lock: a refused crawl starts no workers. `newswatch crawl` has started
-        # the forkserver already (earlier, for speed); the daemon's crawl child has not.
-        start_forkserver(config.rules_path())
-        # The pool before Scrapy: its forkserver imports the extraction modules on another
-        # core while this process imports Scrapy, so the workers are ready when the first
-        # article arrives (they were 0.4 s late, measured on 500 pages).
+        # Under the lock: a refused crawl starts no workers. The pool before Scrapy: its
+        # forkserver imports the extraction modules on another core while this process imports
+        # Scrapy, so the workers are ready when the first article arrives (they were 0.4 s
+        # late, measured on 500 pages). `newswatch crawl` has started the forkserver already.
         pool = WorkerPool(config.crawl.workers, config.rules_path())
         with shared_pool(pool):
             with Repository(config.database.url) as repository:

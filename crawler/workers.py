@@ -107,8 +107,12 @@ class WorkerPool:
         return self._executor
 
     def start(self) -> None:
-        """Start the processes in the background: the forkserver imports while Scrapy starts."""
+        """Start the processes in the background: the forkserver imports while Scrapy starts.
+
+        The forkserver is started with this pool's rules preloaded, unless it runs already
+        (`newswatch crawl` starts it sooner, before it imports Scrapy)."""
         if self._starter is None:
+            start_forkserver(Path(self.rules_path))
             self._starter = threading.Thread(target=self._start, name="newswatch-pool-start")
             self._starter.start()
 
