@@ -26,8 +26,8 @@ from urllib3.exceptions import DependencyWarning
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DependencyWarning)
     import trafilatura
-    from trafilatura.settings import Extractor
 
+from crawler import readability_gate
 from crawler.encoding import clean_text
 from crawler.errors import ExtractionError
 
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from lxml.html import HtmlElement
+    from trafilatura.settings import Extractor
 
 logger = logging.getLogger(__name__)
 
@@ -64,11 +65,13 @@ def build_extractor() -> Extractor:
     - no `deduplicate`: its cache is module-global, so it drops paragraphs, and whole pages,
       once seen twice earlier in the process; repeats are removed within each article instead.
     - not `fast` (it would save 2 / 9 ms): the readability/justext fallback rescues odd layouts.
+      Readability is skipped where it cannot win (`crawler.readability_gate`: 1 ms a page).
     - tables on: with them off trafilatura deletes every table, and the text of old table-layout
       sites with them. Comments off: readers' opinions are not the story.
     - `max_date` is fixed when the extractor is built: build one per crawl, not per process.
     """
-    extractor = Extractor(
+    readability_gate.install()
+    extractor = readability_gate.GatedExtractor(
         output_format="python",
         precision=True,
         comments=False,

@@ -1,0 +1,120 @@
+"""Skip trafilatura's readability comparison where readability's text cannot be chosen.
+
+Unless in fast mode, trafilatura extracts a page's text with its own rules, then always prunes a
+copy of the raw page and runs its readability port on it, and takes readability's text instead
+only when its own text is empty, holds no paragraph text or more tables than paragraphs, or is
+less than half as long as readability's (`trafilatura.external._prefer_readability`; the other
+cases are for recall mode). Readability keeps part of the page's text and adds none, so when the
+page's whole text is at most twice as long as trafilatura's own, none of these can hold, and the
+pruning and readability (1 ms of a 4 ms news page) are spent for nothing. On such a page this
+gate hands trafilatura's comparison an empty document instead: readability finds no text in it
+and loses, as it would have lost on the page; the rest of the comparison (the jusText rescue)
+runs unchanged. The extracted article is the same, byte for byte (tests/test_readability_gate.py).
+
+Only extractions that ask for it (`GatedExtractor`, which the crawl uses) are gated: another
+caller in the same process, such as the benchmark's plain `trafilatura.extract`, is untouched.
+The reasoning holds for the trafilatura releases in `VERIFIED_VERSIONS`, whose comparison and
+readability port were read for it; on any other release nothing is patched.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from typing import TYPE_CHECKING
+
+from lxml.html import Element
+from urllib3.exceptions import DependencyWarning
+
+with warnings.catch_warnings():
+    # trafilatura's downloader probes for SOCKS proxy support on import (see crawler.extract).
+    warnings.simplefilter("ignore", DependencyWarning)
+    import trafilatura
+    import trafilatura.core
+    import trafilatura.external
+    from trafilatura.settings import Extractor
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from lxml.etree import _Element
+    from lxml.html import HtmlElement
+
+logger = logging.getLogger(__name__)
+
+VERIFIED_VERSIONS = frozenset({"2.3.0", "2.3.1"})
+# Readability drops these elements' own text (not their tail) before it scores anything.
+_DROPPED_FIRST = ("script", "style")
+# Readability writes this into an <iframe> of a video site it keeps.
+_IFRAME_TEXT = len("VIDEO")
+
+
+class GatedExtractor(Extractor):
+    """trafilatura's options, marked so that `compare_extraction` may skip a losing readability."""
+
+    __slots__ = ()
+
+
+def readability_text_bound(tree: HtmlElement) -> int:
+    """At least the length of any text readability can make of `tree`, trimmed as trafilatura does.
+
+    Readability keeps, moves or drops the tree's text nodes; it never repeats or splits one, and
+    adds only "VIDEO" to iframes. Measured with a space between every two text nodes, a text's
+    trimmed length can only shrink when nodes are dropped or brought together, so the whole
+    tree's length so measured bounds any of readability's results.
+    """
+    length = len(" ".join(" ".join(tree.itertext()).split()))
+    for element in tree.iter(*_DROPPED_FIRST):
+        if element.text and (words := element.text.split()):
+            # Each text node counts as its words joined by spaces, plus one space after it.
+            length -= len(" ".join(words)) + 1
+    iframes = sum(1 for _ in tree.iter("iframe"))
+    return length + 1 + iframes * (_IFRAME_TEXT + 1)
+
+
+def readability_cannot_win(
+    tree: HtmlElement, body: _Element, text: str, options: Extractor
+) -> bool:
+    """Whether `_prefer_readability` is sure to keep trafilatura's own `body` and `text`."""
+    if not text or options.focus == "recall":
+        return False
+    # Readability could then win with a text no longer than the own one: run it.
+    if not body.xpath(".//p//text()") or len(body.findall(".//table")) > len(body.findall(".//p")):
+        return False
+    return readability_text_bound(tree) <= 2 * len(text)
+
+
+def _gated(compare: Callable[..., tuple[_Element, str]]) -> Callable[..., tuple[_Element, str]]:
+    def compare_extraction(
+        cleaned_tree: HtmlElement,
+        raw_tree: HtmlElement,
+        body: _Element,
+        text: str,
+        options: Extractor,
+    ) -> tuple[_Element, str]:
+        if isinstance(options, GatedExtractor) and readability_cannot_win(
+            raw_tree, body, text, options
+        ):
+            raw_tree = Element("html")
+        return compare(cleaned_tree, raw_tree, body, text, options)
+
+    compare_extraction.__wrapped__ = compare  # type: ignore[attr-defined]
+    return compare_extraction
+
+
+def install() -> bool:
+    """Put the gate in front of trafilatura's comparison, once; False where it does not apply."""
+    compare = trafilatura.core.compare_extraction  # type: ignore[attr-defined]
+    if hasattr(compare, "__wrapped__"):
+        return True
+    if trafilatura.__version__ not in VERIFIED_VERSIONS:
+        logger.debug(
+            "trafilatura %s: readability is compared on every page (gate verified for %s)",
+            trafilatura.__version__,
+            ", ".join(sorted(VERIFIED_VERSIONS)),
+        )
+        return False
+    if compare is not trafilatura.external.compare_extraction:
+        return False  # someone else replaced it: leave theirs alone
+    trafilatura.core.compare_extraction = _gated(compare)  # type: ignore[attr-defined]
+    return True

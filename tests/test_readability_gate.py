@@ -1,0 +1,227 @@
+"""Tests for crawler.readability_gate: the crawl's extraction is the same with and without it.
+
+The pages are the golden pages, bulk benchmark pages and every page of the local news site, plus
+a page built to push readability's text towards the bound (scripts, video iframes, loose div
+text, comments, non-breaking spaces).
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from copy import copy
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import lxml.html
+import pytest
+import trafilatura
+import trafilatura.core
+import trafilatura.external
+from trafilatura.htmlprocessing import prune_unwanted_nodes
+from trafilatura.utils import trim
+from trafilatura.xpaths import OVERALL_DISCARD_XPATH
+
+from crawler import readability_gate
+from crawler.encoding import decode_html
+from crawler.errors import ExtractionError
+from crawler.extract import ExtractedArticle, build_extractor, extract_article
+from tests.site.server import render_bulk_page
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from tests.site.plugin import NewsSite
+
+GOLDEN = Path(__file__).parent / "data" / "extract"
+LARGEST_PAGE = 1_000_000  # the over-sized page takes seconds to extract and proves nothing here
+
+# Text in every place readability may keep, move, drop or add to.
+PACKED_PAGE = """<!DOCTYPE html><html><head><title>Jumelage Fès-Meknès et Occitanie</title>
+<style>.une { color: red } body { margin: 0 }</style>
+<script>var analytics = {"page": "jumelage", "section": "regions"};</script></head>
+<body><div id="page">Fès, le 12 mai<b>&nbsp;—&nbsp;</b>La Région Fès-Meknès<!-- pub -->et la
+Région Occitanie ont signé un protocole de coopération décentralisée.
+<div>Le texte prévoit des échanges dans l'agriculture<span>et</span>le tourisme.</div>
+tail après le bloc<iframe src="https://www.youtube.com/embed/abc"></iframe>suite
+<iframe src="https://vimeo.com/123"></iframe><iframe src="https://ads.example/x"></iframe>
+<script>document.write("publicité");</script>après le script
+<p>Une délégation de Toulouse est attendue à Fès en juin pour installer le comité mixte.</p>
+<p>Le conseil régional a voté la convention à l'unanimité lors de sa session ordinaire.</p>
+<noscript>Activez JavaScript</noscript><textarea>commentaire</textarea>
+<form>Recherche<input name="q"></form><h2 class="comment">Réagir</h2></div></body></html>"""
+
+
+def site_pages(news_site: NewsSite) -> list[tuple[str, str]]:
+    pages = []
+    for article in news_site.manifest.articles:
+        for url in article.urls:
+            try:
+                with urllib.request.urlopen(url, timeout=10) as response:
+                    body = response.read(LARGEST_PAGE + 1)
+                    content_type = response.headers.get("Content-Type")
+            except urllib.error.HTTPError:
+                continue  # the site's error pages are not pages to extract
+            if len(body) <= LARGEST_PAGE:
+                pages.append((url, decode_html(body, content_type).text))
+    return pages
+
+
+def all_pages(news_site: NewsSite) -> list[tuple[str, str]]:
+    golden = [
+        (f"https://golden.example/{path.stem}", decode_html(path.read_bytes(), None).text)
+        for path in sorted(GOLDEN.glob("*.html"))
+    ]
+    bulk = [
+        (f"http://127.0.0.1/actualite/{i}/depeche.html", render_bulk_page(i, 40).decode())
+        for i in range(40)
+    ]
+    return [*golden, *bulk, ("https://packed.example/", PACKED_PAGE), *site_pages(news_site)]
+
+
+@contextmanager
+def ungated() -> Iterator[None]:
+    """trafilatura's own comparison, as if the gate had never been installed."""
+    assert readability_gate.install()
+    gated = trafilatura.core.compare_extraction  # type: ignore[attr-defined]
+    trafilatura.core.compare_extraction = gated.__wrapped__  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        trafilatura.core.compare_extraction = gated  # type: ignore[attr-defined]
+
+
+def extract(url: str, html: str) -> ExtractedArticle | str:
+    try:
+        return extract_article(html, url, extractor=build_extractor())
+    except ExtractionError as error:
+        return error.reason
+
+
+def readability_text(tree: lxml.html.HtmlElement) -> str:
+    summary = trafilatura.external.try_readability(tree)
+    return trim(lxml.html.tostring(summary, method="text", encoding=str))
+
+
+def test_extraction_is_the_same_with_and_without_the_gate(
+    news_site: NewsSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pages = all_pages(news_site)
+    with ungated():
+        expected = [extract(url, html) for url, html in pages]
+    decisions: list[bool] = []
+    decide = readability_gate.readability_cannot_win
+
+    def recording(*args: object) -> bool:
+        decisions.append(decide(*args))  # type: ignore[arg-type]
+        return decisions[-1]
+
+    monkeypatch.setattr(readability_gate, "readability_cannot_win", recording)
+    for (url, html), before in zip(pages, expected, strict=True):
+        assert extract(url, html) == before, url
+    # Not vacuous: most pages skipped readability, and some ran it.
+    assert len(pages) > 100
+    assert sum(decisions) > 0.8 * len(decisions)
+    assert not all(decisions)
+
+
+def test_the_bound_covers_readabilitys_text_on_every_page(news_site: NewsSite) -> None:
+    for url, html in all_pages(news_site):
+        tree = trafilatura.load_html(html)
+        if tree is None:
+            continue
+        bound = readability_gate.readability_text_bound(tree)
+        pruned = prune_unwanted_nodes(copy(tree), OVERALL_DISCARD_XPATH)
+        for candidate in (copy(tree), pruned):
+            assert len(readability_text(candidate)) <= bound, url
+
+
+def test_the_packed_page_brings_readability_close_to_the_bound() -> None:
+    tree = lxml.html.fromstring(PACKED_PAGE)
+    text = readability_text(copy(tree))
+    assert "VIDEO" in text
+    assert "tail après le bloc" in text
+    assert "analytics" not in text
+    assert len(text) <= readability_gate.readability_text_bound(tree) <= len(text) + 120
+
+
+def test_readability_runs_where_it_could_win(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The gallery page: trafilatura keeps 113 characters of captions, readability 355.
+    html = decode_html((GOLDEN / "gallery.html").read_bytes(), None).text
+    decisions: list[bool] = []
+    decide = readability_gate.readability_cannot_win
+
+    def recording(*args: object) -> bool:
+        decisions.append(decide(*args))  # type: ignore[arg-type]
+        return decisions[-1]
+
+    monkeypatch.setattr(readability_gate, "readability_cannot_win", recording)
+    gated = extract("https://golden.example/gallery", html)
+    with ungated():
+        assert extract("https://golden.example/gallery", html) == gated
+    assert decisions
+    assert not any(decisions)
+
+
+@pytest.mark.parametrize(
+    ("body", "text"),
+    [
+        ("<body><p>Texte propre.</p></body>", ""),  # no own text: readability takes any
+        ("<body><div>Un texte sans paragraphe.</div></body>", "Un texte sans paragraphe."),
+        (
+            (
+                "<body><table><tr><td>Région</td></tr></table><table><tr><td>2025</td></tr></table>"
+                "<p>Chiffres.</p></body>"
+            ),
+            "Région 2025 Chiffres.",
+        ),
+    ],
+    ids=["empty", "no-paragraph", "tables"],
+)
+def test_readability_runs_where_the_own_text_is_empty_or_not_made_of_paragraphs(
+    body: str, text: str
+) -> None:
+    page = lxml.html.document_fromstring(f"<html>{body}</html>")
+    own = page.body
+    options = build_extractor()
+    assert readability_gate.readability_text_bound(page) <= 2 * len(text) or not text
+    assert not readability_gate.readability_cannot_win(page, own, text, options)
+
+
+def test_a_page_with_more_than_twice_the_own_text_runs_readability() -> None:
+    own_text = "La Région de l'Oriental signe un accord avec la province de Huelva. " * 3
+    page = lxml.html.fromstring(
+        f"<html><body><p>{own_text}</p><div>{'Autres dépêches du jour. ' * 20}</div></body></html>"
+    )
+    own = lxml.html.document_fromstring(f"<html><body><p>{own_text}</p></body></html>").body
+    options = build_extractor()
+    assert not readability_gate.readability_cannot_win(page, own, own_text, options)
+    short = lxml.html.fromstring(f"<html><body><p>{own_text}</p></body></html>")
+    assert readability_gate.readability_cannot_win(short, own, own_text, options)
+
+
+def test_plain_trafilatura_is_not_gated(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert readability_gate.install()
+    decisions: list[object] = []
+    monkeypatch.setattr(
+        readability_gate, "readability_cannot_win", lambda *args: decisions.append(args)
+    )
+    html = render_bulk_page(1, 4).decode()
+    assert trafilatura.extract(html, with_metadata=True)
+    assert decisions == []
+    extract("http://127.0.0.1/actualite/1/depeche.html", html)
+    assert len(decisions) == 1
+
+
+def test_install_leaves_other_releases_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = trafilatura.external.compare_extraction
+    monkeypatch.setattr(trafilatura.core, "compare_extraction", original)
+    monkeypatch.setattr(trafilatura, "__version__", "9.0.0")
+    assert not readability_gate.install()
+    assert trafilatura.core.compare_extraction is original  # type: ignore[attr-defined]
+    monkeypatch.setattr(trafilatura, "__version__", max(readability_gate.VERIFIED_VERSIONS))
+    assert readability_gate.install()
+    assert trafilatura.core.compare_extraction.__wrapped__ is original  # type: ignore[attr-defined]
+    assert readability_gate.install()  # once only
+    assert trafilatura.core.compare_extraction.__wrapped__ is original  # type: ignore[attr-defined]
