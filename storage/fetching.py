@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, union_all
-from sqlalchemy.dialects import postgresql, sqlite
 
 from storage import prepare
-from storage.models import Article, ArticleUrl, FetchState, SkippedPage, utcnow
+from storage.dedupe import dialect_insert
+from storage.models import FETCH_STATES, Article, ArticleUrl, FetchState, SkippedPage, utcnow
 from storage.records import FetchValidators
 
 if TYPE_CHECKING:
@@ -76,9 +76,8 @@ def fetch_state_upsert(
         "last_fetched_at": utcnow(),
         "entries": entries,
     }
-    pg_insert = postgresql.insert(FetchState).values(values)
-    lite_insert = sqlite.insert(FetchState).values(values)
-    excluded = pg_insert.excluded if dialect_name == "postgresql" else lite_insert.excluded
+    upsert = dialect_insert(dialect_name, FETCH_STATES).values(values)
+    excluded = upsert.excluded
     changes: dict[str, ColumnElement[Any]] = {
         "last_status": excluded.last_status,
         "last_fetched_at": excluded.last_fetched_at,
@@ -90,6 +89,4 @@ def fetch_state_upsert(
         changes.update(
             etag=excluded.etag, last_modified=excluded.last_modified, entries=excluded.entries
         )
-    if dialect_name == "postgresql":
-        return pg_insert.on_conflict_do_update(index_elements=["url"], set_=changes)
-    return lite_insert.on_conflict_do_update(index_elements=["url"], set_=changes)
+    return upsert.on_conflict_do_update(index_elements=["url"], set_=changes)

@@ -297,6 +297,7 @@ SKIPPED_PAGES = _core_table(SkippedPage)
 MATCHES = _core_table(Match)
 STORIES = _core_table(Story)
 STORY_BANDS = _core_table(StoryBand)
+FETCH_STATES = _core_table(FetchState)
 
 # The columns every listing of articles reads (matches, stories, digest): one place to extend.
 ARTICLE_SUMMARY_COLUMNS = (

@@ -18,10 +18,10 @@ Exact duplicates (same URL, same normalised text) are settled earlier by `storag
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Integer, bindparam, delete, func, insert, select, text, union_all
-from sqlalchemy.dialects import postgresql
 
 from storage.minhash import PREFILTER, THRESHOLD, agreement, shingles, similarity, unpack_signature
 from storage.models import (
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Dialect, Row
     from sqlalchemy.orm import Session
     from sqlalchemy.sql import Select
+    from sqlalchemy.sql.elements import TextClause
 
 DEFAULT_WINDOW_DAYS = 7
 SURE = 0.8  # an estimate this high is a copy without an exact check
@@ -80,7 +81,7 @@ def lock_bands(connection: Connection, batch_keys: Iterable[Sequence[int]]) -> N
     # In ascending order, as every saving transaction does, so that waits never form a cycle.
     keys = sorted({_int4(key) for article_keys in batch_keys for key in article_keys})
     if keys:
-        connection.execute(_LOCK, {"namespace": _LOCK_NAMESPACE, "keys": keys})
+        connection.execute(_lock_statement(), {"namespace": _LOCK_NAMESPACE, "keys": keys})
 
 
 def _int4(key: int) -> int:
@@ -89,9 +90,14 @@ def _int4(key: int) -> int:
     return low - (1 << 32) if low >= 1 << 31 else low
 
 
-_LOCK = text(
-    "SELECT count(pg_advisory_xact_lock(:namespace, k)) FROM unnest(:keys) AS t(k)"
-).bindparams(bindparam("keys", type_=postgresql.ARRAY(Integer)))
+@cache
+def _lock_statement() -> TextClause:
+    """Built on first use: the PostgreSQL dialect is imported for PostgreSQL databases only."""
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    return text(
+        "SELECT count(pg_advisory_xact_lock(:namespace, k)) FROM unnest(:keys) AS t(k)"
+    ).bindparams(bindparam("keys", type_=ARRAY(Integer)))
 
 
 @dataclass(frozen=True, slots=True)
