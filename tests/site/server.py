@@ -61,6 +61,9 @@ class RequestLog:
 
 class OutletServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver listens with a backlog of 5: a crawler opening 16 connections at once then
+    # saw the rest of its SYNs dropped and retried a second later (nginx's backlog is 511).
+    request_queue_size = 128
     outlet: Outlet
     log: RequestLog
 
