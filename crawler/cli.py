@@ -75,15 +75,17 @@ def crawl(config_path: Path | None, sources: tuple[str, ...], verbose: int) -> N
     Example:
       newswatch crawl --source lematin --source leseco
     """
+    from crawler.collection import collection_paused
     from crawler.workers import start_forkserver
 
     configure_logging(verbose)
-    config = load_config(config_path)
-    config.select_sources(list(sources))  # a mistyped --source fails before anything starts
-    # Before importing the crawl (Scrapy, storage): the extraction workers' forkserver loads
-    # its modules on the other core meanwhile.
-    start_forkserver(config.rules_path())
-    from crawler.runner import run_crawl
+    with collection_paused():
+        config = load_config(config_path)
+        config.select_sources(list(sources))  # a mistyped --source fails before anything starts
+        # Before importing the crawl (Scrapy, storage): the extraction workers' forkserver
+        # loads its modules on the other core meanwhile.
+        start_forkserver(config.rules_path())
+        from crawler.runner import run_crawl
 
     run = run_crawl(config, sources)
     stats = run.stats
