@@ -17,6 +17,7 @@ import logging
 import os
 from multiprocessing import process, spawn
 
+from crawler.collection import collection_paused
 from crawler.workers import PRELOAD_MAIN_VARIABLE, PRELOAD_RULES_VARIABLE
 
 logger = logging.getLogger(__name__)
@@ -25,9 +26,12 @@ logger = logging.getLogger(__name__)
 def _preload() -> None:
     main_path = os.environ.pop(PRELOAD_MAIN_VARIABLE, None)
     rules_path = os.environ.pop(PRELOAD_RULES_VARIABLE, None)
-    _run_main_script(main_path)
-    if rules_path:
-        _preload_rules(rules_path)
+    with collection_paused():
+        import crawler.processing  # noqa: F401 (what the workers run: trafilatura and all)
+
+        _run_main_script(main_path)
+        if rules_path:
+            _preload_rules(rules_path)
     # Left out of the workers' garbage collections: they would walk these objects again.
     gc.freeze()
 

@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# The second builds the workers' shared state from what `start_forkserver` names.
-_PRELOAD = ["crawler.processing", "crawler.worker_preload"]
+# Imports the workers' modules and builds their shared state from what `start_forkserver` names.
+_PRELOAD = ["crawler.worker_preload"]
 # What the forkserver preloads, read by crawler.worker_preload: the crawl's rules file, and the
 # crawl's main script (see `start_forkserver`).
 PRELOAD_RULES_VARIABLE = "NEWSWATCH_PRELOAD_RULES"
