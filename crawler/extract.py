@@ -26,6 +26,7 @@ from urllib3.exceptions import DependencyWarning
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DependencyWarning)
     import trafilatura
+    from trafilatura.settings import Extractor
 
 from crawler import readability_gate
 from crawler.encoding import clean_text
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from lxml.html import HtmlElement
-    from trafilatura.settings import Extractor
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +70,8 @@ def build_extractor() -> Extractor:
       sites with them. Comments off: readers' opinions are not the story.
     - `max_date` is fixed when the extractor is built: build one per crawl, not per process.
     """
-    readability_gate.install()
-    extractor = readability_gate.GatedExtractor(
+    gated = readability_gate.install()
+    extractor = (readability_gate.GatedExtractor if gated else Extractor)(
         output_format="python",
         precision=True,
         comments=False,

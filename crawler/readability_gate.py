@@ -4,17 +4,19 @@ Unless in fast mode, trafilatura extracts a page's text with its own rules, then
 copy of the raw page and runs its readability port on it, and takes readability's text instead
 only when its own text is empty, holds no paragraph text or more tables than paragraphs, or is
 less than half as long as readability's (`trafilatura.external._prefer_readability`; the other
-cases are for recall mode). Readability keeps part of the page's text and adds none, so when the
-page's whole text is at most twice as long as trafilatura's own, none of these can hold, and the
-pruning and readability (1 ms of a 4 ms news page) are spent for nothing. On such a page this
-gate hands trafilatura's comparison an empty document instead: readability finds no text in it
-and loses, as it would have lost on the page; the rest of the comparison (the jusText rescue)
+cases are for recall mode). Readability keeps part of the page's text and adds next to none
+(`readability_text_bound`), so when the page's whole text is at most twice as long as
+trafilatura's own, none of these can hold, and the pruning and readability (1 ms of a 4 ms news
+page) are spent for nothing. On such a page this gate hands trafilatura's comparison an empty
+document instead: readability finds no text in it and loses, as it would have lost on the page
+(it logs "No candidate found" at debug level); the rest of the comparison (the jusText rescue)
 runs unchanged. The extracted article is the same, byte for byte (tests/test_readability_gate.py).
 
 Only extractions that ask for it (`GatedExtractor`, which the crawl uses) are gated: another
 caller in the same process, such as the benchmark's plain `trafilatura.extract`, is untouched.
 The reasoning holds for the trafilatura releases in `VERIFIED_VERSIONS`, whose comparison and
-readability port were read for it; on any other release nothing is patched.
+readability port were read for it (with libxml2 2.14's HTML parser); on any other release
+nothing is patched and `crawler.extract.build_extractor` builds a plain extractor.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ VERIFIED_VERSIONS = frozenset({"2.3.0", "2.3.1"})
 _DROPPED_FIRST = ("script", "style")
 # Readability writes this into an <iframe> of a video site it keeps.
 _IFRAME_TEXT = len("VIDEO")
+# Raw-text elements it keeps, whose text the HTML parser reads back undecoded (libxml2 2.14).
+_RAW_TEXT = ("xmp", "noembed", "noframes", "plaintext")
 
 
 class GatedExtractor(Extractor):
@@ -55,14 +59,20 @@ class GatedExtractor(Extractor):
     __slots__ = ()
 
 
-def readability_text_bound(tree: HtmlElement) -> int:
-    """At least the length of any text readability can make of `tree`, trimmed as trafilatura does.
+def readability_text_bound(tree: HtmlElement) -> int | None:
+    """At least the length of any text readability can make of `tree`, trimmed as trafilatura
+    does; None where no bound is known.
 
     Readability keeps, moves or drops the tree's text nodes; it never repeats or splits one, and
     adds only "VIDEO" to iframes. Measured with a space between every two text nodes, a text's
     trimmed length can only shrink when nodes are dropped or brought together, so the whole
-    tree's length so measured bounds any of readability's results.
+    tree's length so measured bounds any of readability's results. Except in raw-text elements:
+    readability's result goes through XML and back through the HTML parser, which decodes no
+    entity there, so each "<" in them comes back as "&lt;" (and after <plaintext>, all markup
+    comes back as text).
     """
+    if next(tree.iter(*_RAW_TEXT), None) is not None:
+        return None
     length = len(" ".join(" ".join(tree.itertext()).split()))
     for element in tree.iter(*_DROPPED_FIRST):
         if element.text and (words := element.text.split()):
@@ -81,7 +91,8 @@ def readability_cannot_win(
     # Readability could then win with a text no longer than the own one: run it.
     if not body.xpath(".//p//text()") or len(body.findall(".//table")) > len(body.findall(".//p")):
         return False
-    return readability_text_bound(tree) <= 2 * len(text)
+    bound = readability_text_bound(tree)
+    return bound is not None and bound <= 2 * len(text)
 
 
 def _gated(compare: Callable[..., tuple[_Element, str]]) -> Callable[..., tuple[_Element, str]]:
@@ -99,13 +110,14 @@ def _gated(compare: Callable[..., tuple[_Element, str]]) -> Callable[..., tuple[
         return compare(cleaned_tree, raw_tree, body, text, options)
 
     compare_extraction.__wrapped__ = compare  # type: ignore[attr-defined]
+    compare_extraction.readability_gate = True  # type: ignore[attr-defined]
     return compare_extraction
 
 
 def install() -> bool:
     """Put the gate in front of trafilatura's comparison, once; False where it does not apply."""
     compare = trafilatura.core.compare_extraction  # type: ignore[attr-defined]
-    if hasattr(compare, "__wrapped__"):
+    if getattr(compare, "readability_gate", False):
         return True
     if trafilatura.__version__ not in VERIFIED_VERSIONS:
         logger.debug(

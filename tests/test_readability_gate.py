@@ -53,6 +53,24 @@ tail après le bloc<iframe src="https://www.youtube.com/embed/abc"></iframe>suit
 <form>Recherche<input name="q"></form><h2 class="comment">Réagir</h2></div></body></html>"""
 
 
+# Raw-text elements: readability's text comes back from its XML round trip with "<" as "&lt;"
+# (and everything after <plaintext> as text), longer than the page's own text.
+RAW_TEXT_ELEMENTS = ("xmp", "noembed", "noframes", "plaintext")
+_PARAGRAPHS = "".join(
+    f"<p>Point {i} de la feuille de route entre la Région de l'Oriental et la Wallonie : "
+    f"{'formation, eau, énergie, échanges universitaires et missions économiques. ' * (i % 3 + 1)}"
+    "</p>"
+    for i in range(1, 9)
+)
+
+
+def raw_text_page(element: str) -> str:
+    return (
+        "<html><head><title>Oriental - Wallonie</title></head><body><div class='article'>"
+        f"{_PARAGRAPHS}<{element}>{'&lt;a&gt; ' * 150}</{element}><p>Fin.</p></div></body></html>"
+    )
+
+
 def site_pages(news_site: NewsSite) -> list[tuple[str, str]]:
     pages = []
     for article in news_site.manifest.articles:
@@ -77,19 +95,30 @@ def all_pages(news_site: NewsSite) -> list[tuple[str, str]]:
         (f"http://127.0.0.1/actualite/{i}/depeche.html", render_bulk_page(i, 40).decode())
         for i in range(40)
     ]
-    return [*golden, *bulk, ("https://packed.example/", PACKED_PAGE), *site_pages(news_site)]
+    raw_text = [(f"https://raw.example/{name}", raw_text_page(name)) for name in RAW_TEXT_ELEMENTS]
+    return [
+        *golden,
+        *bulk,
+        ("https://packed.example/", PACKED_PAGE),
+        *raw_text,
+        *site_pages(news_site),
+    ]
 
 
 @contextmanager
 def ungated() -> Iterator[None]:
-    """trafilatura's own comparison, as if the gate had never been installed."""
+    """trafilatura's own comparison, as if the gate had never been installed: `install()` then
+    reports that it does not apply, so `build_extractor` builds a plain extractor."""
     assert readability_gate.install()
     gated = trafilatura.core.compare_extraction  # type: ignore[attr-defined]
+    install = readability_gate.install
     trafilatura.core.compare_extraction = gated.__wrapped__  # type: ignore[attr-defined]
+    readability_gate.install = lambda: False  # type: ignore[assignment]
     try:
         yield
     finally:
         trafilatura.core.compare_extraction = gated  # type: ignore[attr-defined]
+        readability_gate.install = install  # type: ignore[assignment]
 
 
 def extract(url: str, html: str) -> ExtractedArticle | str:
@@ -108,8 +137,6 @@ def test_extraction_is_the_same_with_and_without_the_gate(
     news_site: NewsSite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pages = all_pages(news_site)
-    with ungated():
-        expected = [extract(url, html) for url, html in pages]
     decisions: list[bool] = []
     decide = readability_gate.readability_cannot_win
 
@@ -118,6 +145,9 @@ def test_extraction_is_the_same_with_and_without_the_gate(
         return decisions[-1]
 
     monkeypatch.setattr(readability_gate, "readability_cannot_win", recording)
+    with ungated():
+        expected = [extract(url, html) for url, html in pages]
+    assert decisions == []  # the gate was out of the way
     for (url, html), before in zip(pages, expected, strict=True):
         assert extract(url, html) == before, url
     # Not vacuous: most pages skipped readability, and some ran it.
@@ -132,6 +162,8 @@ def test_the_bound_covers_readabilitys_text_on_every_page(news_site: NewsSite) -
         if tree is None:
             continue
         bound = readability_gate.readability_text_bound(tree)
+        if bound is None:
+            continue
         pruned = prune_unwanted_nodes(copy(tree), OVERALL_DISCARD_XPATH)
         for candidate in (copy(tree), pruned):
             assert len(readability_text(candidate)) <= bound, url
@@ -225,3 +257,15 @@ def test_install_leaves_other_releases_alone(monkeypatch: pytest.MonkeyPatch) ->
     assert trafilatura.core.compare_extraction.__wrapped__ is original  # type: ignore[attr-defined]
     assert readability_gate.install()  # once only
     assert trafilatura.core.compare_extraction.__wrapped__ is original  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("element", RAW_TEXT_ELEMENTS)
+def test_raw_text_elements_leave_readability_unbounded(element: str) -> None:
+    html = raw_text_page(element)
+    tree = trafilatura.load_html(html)
+    assert readability_gate.readability_text_bound(tree) is None
+    # Why: readability's text of such a page is longer than all the page's text.
+    assert len(readability_text(copy(tree))) > len(" ".join(" ".join(tree.itertext()).split()))
+    gated = extract(f"https://raw.example/{element}", html)
+    with ungated():
+        assert extract(f"https://raw.example/{element}", html) == gated
