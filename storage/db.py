@@ -16,8 +16,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 
+from storage import sqlite_schema
 from storage.errors import StorageError
-from storage.sqlite_schema import create_from_snapshot
 
 if TYPE_CHECKING:
     import sqlite3
@@ -120,8 +120,11 @@ def migrate(engine: Engine) -> None:
                 connection.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
                 )
-            # SQLite's BEGIN IMMEDIATE serialises openers the same way.
-            elif create_from_snapshot(connection, HEAD_REVISION):
+            # SQLite's BEGIN IMMEDIATE serialises openers the same way; a second one then finds
+            # the schema at head, and need not load Alembic to learn it.
+            elif sqlite_schema.is_at_revision(connection, HEAD_REVISION):
+                return
+            elif sqlite_schema.create_from_snapshot(connection, HEAD_REVISION):
                 logger.debug("Database %s created at the newest schema", describe_url(engine.url))
                 return
             _alembic_upgrade(connection)

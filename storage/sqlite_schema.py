@@ -29,17 +29,29 @@ if TYPE_CHECKING:
 SNAPSHOT_PATH = Path(__file__).parent / "migrations" / "sqlite_head.py"
 
 # Tables before what is built on them; SQLite makes its own objects (autoindexes, sqlite_sequence).
+_NOT_SQLITES_OWN = "name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"  # "_" alone matches any character
 _SCHEMA_QUERY = text(
-    "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' "
+    f"SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND {_NOT_SQLITES_OWN} "
     "ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2 ELSE 3 END, "
     "name"
 )
-_HAS_OBJECTS = text("SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
+_HAS_OBJECTS = text(f"SELECT count(*) FROM sqlite_master WHERE {_NOT_SQLITES_OWN}")
+_HAS_VERSION_TABLE = text(
+    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+)
 
 
 def schema_statements(connection: Connection) -> list[str]:
     """The statements that created the schema of the database `connection` is on."""
     return [row[0] for row in connection.execute(_SCHEMA_QUERY)]
+
+
+def is_at_revision(connection: Connection, revision: str) -> bool:
+    """Whether the schema is at `revision`: another process may have just created it."""
+    if not connection.execute(_HAS_VERSION_TABLE).scalar_one():
+        return False
+    versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    return [row[0] for row in versions] == [revision]
 
 
 def create_from_snapshot(connection: Connection, head_revision: str) -> bool:
@@ -61,8 +73,9 @@ def create_from_snapshot(connection: Connection, head_revision: str) -> bool:
     return True
 
 
-def migrated_statements() -> list[str]:
-    """Migrate a new, temporary SQLite database with Alembic and read its schema back."""
+def migrated_schema() -> tuple[list[str], str]:
+    """Migrate a new, temporary SQLite database with Alembic to its head; read back its schema
+    and the revision it reached."""
     from alembic import command
 
     from storage.db import alembic_config, create_engine_for, writer
@@ -73,7 +86,8 @@ def migrated_statements() -> list[str]:
             with writer(engine).begin() as connection:
                 command.upgrade(alembic_config(connection), "head")
             with engine.connect() as connection:
-                return schema_statements(connection)
+                revision = connection.execute(text("SELECT version_num FROM alembic_version"))
+                return schema_statements(connection), revision.scalar_one()
         finally:
             engine.dispose()
 
@@ -106,12 +120,9 @@ def render_snapshot(statements: list[str], revision: str) -> str:
 
 
 def main() -> int:
-    from storage.db import HEAD_REVISION
-
-    SNAPSHOT_PATH.write_text(
-        render_snapshot(migrated_statements(), HEAD_REVISION), encoding="utf-8"
-    )
-    print(f"Wrote {SNAPSHOT_PATH} (revision {HEAD_REVISION})")
+    statements, revision = migrated_schema()
+    SNAPSHOT_PATH.write_text(render_snapshot(statements, revision), encoding="utf-8")
+    print(f"Wrote {SNAPSHOT_PATH} (revision {revision})")
     return 0
 
 

@@ -25,13 +25,16 @@ ITEM_BREAK = re.compile(r",\s*\n\t")
 
 
 def comparable(sql: str | None) -> tuple[str, ...] | None:
-    """A CREATE statement with its items sorted: Alembic's batch mode rebuilds a table with its
-    constraints in an order that changes from run to run (a set), which means nothing."""
+    """A CREATE statement with its constraints sorted: Alembic's batch mode rebuilds a table
+    with them in an order that changes from run to run (a set), which means nothing. Columns
+    keep their order."""
     if sql is None:
         return None
     head, _, body = sql.partition("(")
     body = body.strip().removesuffix(")")  # the statement's closing parenthesis
-    return (head, *sorted(item.strip() for item in ITEM_BREAK.split(body)))
+    items = [item.strip() for item in ITEM_BREAK.split(body)]
+    constraints = sorted(item for item in items if item.startswith("CONSTRAINT "))
+    return (head, *(item for item in items if not item.startswith("CONSTRAINT ")), *constraints)
 
 
 def master_rows(url: str) -> list[tuple[object, ...]]:
@@ -57,15 +60,21 @@ def migrate_with_alembic(url: str, revision: str = "head") -> None:
 
 def test_the_snapshot_is_of_the_newest_migration() -> None:
     # If this fails after a change to the migrations: python -m storage.sqlite_schema
-    assert sqlite_head.REVISION == HEAD_REVISION
-    assert sorted(map(comparable, sqlite_head.STATEMENTS)) == sorted(
-        map(comparable, sqlite_schema.migrated_statements())
-    )
+    statements, revision = sqlite_schema.migrated_schema()
+    assert sqlite_head.REVISION == revision == HEAD_REVISION
+    assert sorted(map(comparable, sqlite_head.STATEMENTS)) == sorted(map(comparable, statements))
 
 
 def test_a_database_from_the_snapshot_is_the_migrated_database(tmp_path: Path) -> None:
     from_snapshot, migrated = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
-    open_database(from_snapshot).dispose()
+    engine = create_engine_for(from_snapshot)
+    try:
+        with writer(engine).begin() as connection:
+            assert sqlite_schema.create_from_snapshot(connection, HEAD_REVISION)
+            assert sqlite_schema.is_at_revision(connection, HEAD_REVISION)
+            assert not sqlite_schema.create_from_snapshot(connection, HEAD_REVISION)  # not twice
+    finally:
+        engine.dispose()
     migrate_with_alembic(migrated)
     assert master_rows(from_snapshot) == master_rows(migrated)
     engine = create_engine_for(from_snapshot)
@@ -143,3 +152,18 @@ def test_an_older_database_is_upgraded_by_alembic_not_the_snapshot(tmp_path: Pat
     open_database(url).dispose()
     migrate_with_alembic(reference)
     assert master_rows(url) == master_rows(reference)
+
+
+def test_a_foreign_database_is_not_given_the_snapshot(tmp_path: Path) -> None:
+    # "sqliteusers" is not one of SQLite's own tables, though "sqlite_%" matches it in LIKE.
+    engine = create_engine_for(f"sqlite:///{tmp_path / 'other.db'}")
+    try:
+        with writer(engine).begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE sqliteusers (id INTEGER)")
+            assert not sqlite_schema.is_at_revision(connection, HEAD_REVISION)
+            assert not sqlite_schema.create_from_snapshot(connection, HEAD_REVISION)
+            assert sqlite_schema.schema_statements(connection) == [
+                "CREATE TABLE sqliteusers (id INTEGER)"
+            ]
+    finally:
+        engine.dispose()
