@@ -133,18 +133,24 @@ def readability_text(tree: lxml.html.HtmlElement) -> str:
     return trim(lxml.html.tostring(summary, method="text", encoding=str))
 
 
-def test_extraction_is_the_same_with_and_without_the_gate(
-    news_site: NewsSite, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    pages = all_pages(news_site)
-    decisions: list[bool] = []
+@pytest.fixture
+def decisions(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """The gate's decisions (True: readability skipped), recorded as it makes them."""
+    made: list[bool] = []
     decide = readability_gate.readability_cannot_win
 
     def recording(*args: object) -> bool:
-        decisions.append(decide(*args))  # type: ignore[arg-type]
-        return decisions[-1]
+        made.append(decide(*args))  # type: ignore[arg-type]
+        return made[-1]
 
     monkeypatch.setattr(readability_gate, "readability_cannot_win", recording)
+    return made
+
+
+def test_extraction_is_the_same_with_and_without_the_gate(
+    news_site: NewsSite, decisions: list[bool]
+) -> None:
+    pages = all_pages(news_site)
     with ungated():
         expected = [extract(url, html) for url, html in pages]
     assert decisions == []  # the gate was out of the way
@@ -175,20 +181,14 @@ def test_the_packed_page_brings_readability_close_to_the_bound() -> None:
     assert "VIDEO" in text
     assert "tail après le bloc" in text
     assert "analytics" not in text
-    assert len(text) <= readability_gate.readability_text_bound(tree) <= len(text) + 120
+    bound = readability_gate.readability_text_bound(tree)
+    assert bound is not None
+    assert len(text) <= bound <= len(text) + 120
 
 
-def test_readability_runs_where_it_could_win(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_readability_runs_where_it_could_win(decisions: list[bool]) -> None:
     # The gallery page: trafilatura keeps 113 characters of captions, readability 355.
     html = decode_html((GOLDEN / "gallery.html").read_bytes(), None).text
-    decisions: list[bool] = []
-    decide = readability_gate.readability_cannot_win
-
-    def recording(*args: object) -> bool:
-        decisions.append(decide(*args))  # type: ignore[arg-type]
-        return decisions[-1]
-
-    monkeypatch.setattr(readability_gate, "readability_cannot_win", recording)
     gated = extract("https://golden.example/gallery", html)
     with ungated():
         assert extract("https://golden.example/gallery", html) == gated
