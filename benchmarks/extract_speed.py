@@ -132,6 +132,7 @@ def main() -> None:
         "  chosen, fast": _with(chosen, fast=True),
         "  chosen, no tables": _with(chosen, tables=False),
         "  chosen, no metadata": _with(chosen, with_metadata=False),
+        "  chosen, readability always": _ungated(chosen),
     }
     runs: dict[str, Callable[[str], object]] = {
         "extract_article (all of it)": lambda h: extract_article(h, URL, extractor=chosen),
@@ -149,6 +150,14 @@ def main() -> None:
 
 def _bare(make: Callable[[], Extractor]) -> Callable[[str], object]:
     return lambda html: trafilatura.bare_extraction(html, options=make())
+
+
+def _ungated(base: Extractor) -> Extractor:
+    """The same options in a plain Extractor: readability is compared on every page (see
+    crawler/readability_gate.py)."""
+    options = copy(base)
+    options.__class__ = Extractor
+    return options
 
 
 def _with(base: Extractor, *, extensive: bool | None = None, **changes: object) -> Extractor:
