@@ -330,6 +330,27 @@ def load_config(explicit: Path | str | None = None) -> Config:
     return config.model_copy(update={"path": path})
 
 
+def rules_path_hint(explicit: Path | str | None = None) -> Path:
+    """The rules file `load_config(explicit)` names, read from the TOML without validating it.
+
+    For starting the extraction workers' forkserver (which compiles the rules) before the
+    configuration is validated, 0.2 s sooner. A wrong guess, as for a bad file, costs time
+    only: workers check the rules they inherit against the crawl's own (`crawler.workers`).
+    """
+    path = find_config_file(explicit)
+    try:
+        section = _read_toml(path).get("filter") if path else None
+    except ConfigError:
+        section = None
+    rules = section.get("rules") if isinstance(section, dict) else None
+    if not isinstance(rules, str):
+        return Path(str(files("seeds") / "rules.toml"))
+    hint = Path(rules)
+    if path is not None and not hint.is_absolute():
+        hint = (path.parent / hint).resolve()
+    return hint
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
@@ -338,6 +359,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: config file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:  # e.g. saved as Windows-1252 by an editor
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.start} is {exc.object[exc.start]:#04x}); "
+            "save the file as UTF-8"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the config file: {exc.strerror}") from None
 
