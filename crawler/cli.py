@@ -31,7 +31,7 @@ from crawler.cli_options import (
 )
 from crawler.cli_refilter import refilter
 from crawler.cli_rules import rules
-from crawler.config import load_config, rules_path_hint
+from crawler.config import load_config
 from crawler.logs import configure_logging
 
 if TYPE_CHECKING:
@@ -80,11 +80,11 @@ def crawl(config_path: Path | None, sources: tuple[str, ...], verbose: int) -> N
 
     configure_logging(verbose)
     with collection_paused():
-        # First of all, even before the configuration is validated (0.2 s): the extraction
-        # workers' forkserver loads its modules and the rules on the other core meanwhile.
-        start_forkserver(rules_path_hint(config_path))
         config = load_config(config_path)
         config.select_sources(list(sources))  # a mistyped --source fails before anything starts
+        # Before importing the crawl (Scrapy, storage): the extraction workers' forkserver
+        # loads its modules on the other core meanwhile.
+        start_forkserver(config.rules_path())
         from crawler.runner import run_crawl
 
     run = run_crawl(config, sources)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from crawler.config import DEFAULT_DATABASE_URL, load_config, rules_path_hint
+from crawler.config import DEFAULT_DATABASE_URL, load_config
 from crawler.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -114,31 +114,6 @@ def test_rules_path_relative_to_config_file(tmp_path):
     rules.write_text("", encoding="utf-8")
     path = write(tmp_path / "conf", '[filter]\nrules = "my-rules.toml"\n')
     assert load_config(path).rules_path() == rules.resolve()
-
-
-def test_rules_path_hint_names_the_rules_of_the_loaded_config(tmp_path, monkeypatch):
-    (tmp_path / "conf").mkdir()
-    rules = tmp_path / "conf" / "my-rules.toml"
-    rules.write_text("", encoding="utf-8")
-    relative = write(tmp_path / "conf", '[filter]\nrules = "my-rules.toml"\n')
-    absolute = write(tmp_path, f"[filter]\nrules = {str(rules)!r}\n", "absolute.toml")
-    without = write(tmp_path, "[crawl]\nmax_age_days = 3\n", "without.toml")
-    for path in (relative, absolute, without, None):
-        assert rules_path_hint(path) == load_config(path).rules_path()
-    monkeypatch.setenv("NEWSWATCH_CONFIG", str(relative))
-    assert rules_path_hint(None) == load_config(None).rules_path() == rules.resolve()
-    monkeypatch.delenv("NEWSWATCH_CONFIG")
-    write(tmp_path, '[filter]\nrules = "conf/my-rules.toml"\n', "newswatch.toml")
-    assert rules_path_hint(None) == load_config(None).rules_path() == rules.resolve()
-
-
-@pytest.mark.parametrize(
-    "text", ["[filter\nrules = 1", "[filter]\nrules = 3\n", "filter = 2\n", "\xff"]
-)
-def test_rules_path_hint_of_a_bad_file_is_the_default_and_no_error(tmp_path, text):
-    path = write(tmp_path, text)
-    assert rules_path_hint(path) == load_config().rules_path()
-    assert rules_path_hint(tmp_path / "missing.toml") == load_config().rules_path()
 
 
 def test_a_file_not_in_utf8_is_a_config_error(tmp_path):
