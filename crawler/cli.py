@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 
@@ -24,9 +24,12 @@ from crawler.cli_options import (
     CONTEXT,
     config_option,
     csv_text,
+    decode_input,
     echo_table,
     format_option,
     handle_errors,
+    input_name,
+    not_utf8,
     verbose_option,
 )
 from crawler.cli_refilter import refilter
@@ -110,9 +113,9 @@ def crawl(config_path: Path | None, sources: tuple[str, ...], verbose: int) -> N
 
 @main.command(context_settings=CONTEXT)
 @config_option
-@click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
+@click.argument("file", type=click.File("rb"), default="-")
 @handle_errors
-def classify(config_path: Path | None, file: TextIO) -> None:
+def classify(config_path: Path | None, file: BinaryIO) -> None:
     """Classify JSON lines ({"title", "text", optional "id", "lang"}) with the crawl's filter.
 
     Writes one JSON line per input: {"id", "match", "score", "matched"}. Reads stdin without FILE.
@@ -127,15 +130,21 @@ def classify(config_path: Path | None, file: TextIO) -> None:
 
     config = load_config(config_path)
     engine = RuleEngine.from_path(config.rules_path())
-    bad = 0
-    for number, line in enumerate(file, start=1):
+    bad, name = 0, input_name(file)
+    for number, raw in enumerate(file, start=1):
+        try:
+            line = decode_input(raw, first=number == 1)
+        except UnicodeDecodeError as exc:
+            bad += 1
+            click.echo(f"Error: {name}: line {number}: {not_utf8(exc)}; line skipped", err=True)
+            continue
         if not line.strip():
             continue
         try:
             item, title, text = parse_article_line(line)
         except BadArticleLine as exc:
             bad += 1
-            click.echo(f"Error: {file.name}: line {number}: {exc}; line skipped", err=True)
+            click.echo(f"Error: {name}: line {number}: {exc}; line skipped", err=True)
             continue
         result = decide(engine, title, text, item.get("lang"))
         output = {

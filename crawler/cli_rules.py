@@ -8,16 +8,19 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 
 from crawler.cli_options import (
     CONTEXT,
     config_option,
+    decode_input,
     echo_table,
     format_choice,
     handle_errors,
+    input_name,
+    not_utf8,
 )
 from crawler.config import load_config
 
@@ -99,7 +102,7 @@ def test_rules(config_path: Path | None, labeled: tuple[Path, ...], output_forma
 
 def _read_lines(path: Path) -> list[str]:
     try:
-        return path.read_text(encoding="utf-8").splitlines()
+        return decode_input(path.read_bytes()).splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise click.BadParameter(
             f"cannot read {path}: {exc}; give a UTF-8 file of JSON lines", param_hint="--labeled"
@@ -193,14 +196,14 @@ def _tier_recall(figures: dict[str, Any]) -> str:
 @click.option("--title", default=None, help="The title, for plain-text input (it counts more).")
 @click.option("--lang", default=None, help="The language (fr, en, ar) as a crawl would pass it.")
 @format_choice("table", "json")
-@click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
+@click.argument("file", type=click.File("rb"), default="-")
 @handle_errors
 def explain_rules(
     config_path: Path | None,
     title: str | None,
     lang: str | None,
     output_format: str,
-    file: TextIO,
+    file: BinaryIO,
 ) -> None:
     """Show which terms of which group fired on one article, where, and for how many points;
     the exclusions, every tier condition, and the decision.
@@ -216,7 +219,13 @@ def explain_rules(
     from crawler.filter.explain import explain
     from crawler.processing import trace
 
-    item = _explain_input(file.read(), file.name)
+    try:
+        content = decode_input(file.read())
+    except UnicodeDecodeError as exc:
+        raise click.BadParameter(
+            f"{input_name(file)}: {not_utf8(exc)}; save it as UTF-8", param_hint="FILE"
+        ) from None
+    item = _explain_input(content, input_name(file))
     config = load_config(config_path)
     engine = RuleEngine.from_path(config.rules_path())
     title = title if title is not None else item.get("title", "")

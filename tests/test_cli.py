@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 
 import pytest
@@ -94,6 +95,17 @@ def test_classify_reports_bad_lines_and_goes_on(run):
     assert "line 2: not a JSON object" in result.stderr
     assert "line 3: not JSON" in result.stderr
     assert 'line 4: "title" and "text" must be strings' in result.stderr
+
+
+def test_classify_skips_lines_not_in_utf8_and_accepts_a_byte_order_mark():
+    line = json.dumps({"title": "Jumelage", "text": "Tanger et Séville"}, ensure_ascii=False)
+    latin = line.encode("cp1252")
+    stdin = codecs.BOM_UTF8 + line.encode() + b"\n" + latin + b"\n" + line.encode() + b"\n"
+    result = CliRunner().invoke(main, ["classify"], input=stdin)
+    assert result.exit_code == 1
+    assert [json.loads(out)["id"] for out in result.stdout.splitlines()] == [1, 3]
+    byte = latin.index(b"\xe9") + 1
+    assert f"line 2: not UTF-8 text (byte {byte} is 0xe9); line skipped" in result.stderr
 
 
 def test_sources_check_against_the_local_site(run, news_site, tmp_path):

@@ -3,6 +3,7 @@ process (Click's CliRunner): contracts, exit codes, error messages."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -189,6 +190,29 @@ def test_rules_explain_bad_json_exits_2(run, configs):
     result = run("rules", "explain", "--config", str(after), stdin='{"title": ["a"]}')
     assert result.exit_code == 2
     assert '"title", "text" and "lang" must be strings' in result.output
+
+
+def test_rules_explain_input_not_in_utf8_exits_2(configs, tmp_path):
+    _, _, after = configs
+    text = "La région de Fès-Meknès et le Land de Hesse signent une convention."
+    article = tmp_path / "article.txt"
+    article.write_bytes(text.encode("cp1252"))
+    result = CliRunner().invoke(main, ["rules", "explain", "--config", str(after), str(article)])
+    assert result.exit_code == 2
+    byte = text.encode("cp1252").index(b"\xe9") + 1
+    assert f"not UTF-8 text (byte {byte} is 0xe9); save it as UTF-8" in result.output
+
+
+def test_rules_test_and_explain_accept_a_byte_order_mark(run, labeled, configs, tmp_path):
+    _, before, after = configs
+    labeled.write_bytes(codecs.BOM_UTF8 + labeled.read_bytes())
+    result = run("rules", "test", "--labeled", str(labeled), "--config", str(before))
+    assert result.exit_code == 0, result.output
+    article = tmp_path / "article.json"
+    article.write_bytes(codecs.BOM_UTF8 + json.dumps(LABELED[1]).encode())
+    result = run("rules", "explain", "--config", str(after), "--format", "json", str(article))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["matched"] is True
 
 
 # refilter and matches
