@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
 from typing import TYPE_CHECKING
 
 import pytest
 
 from crawler.config import DEFAULT_DATABASE_URL, load_config
 from crawler.errors import ConfigError
+from crawler.filter.rules import load_rules_file
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -119,8 +121,20 @@ def test_rules_path_relative_to_config_file(tmp_path):
 def test_a_file_not_in_utf8_is_a_config_error(tmp_path):
     path = tmp_path / "latin1.toml"
     path.write_bytes('[crawl]\nuser_agent = "veille régionale"\n'.encode("cp1252"))
-    with pytest.raises(ConfigError, match=r"latin1\.toml: not UTF-8 text \(byte 30 is 0xe9\)"):
+    with pytest.raises(ConfigError, match=r"latin1\.toml: not UTF-8 text \(byte 31 is 0xe9\)"):
         load_config(path)
+
+
+def test_a_byte_order_mark_is_allowed_in_config_and_rules_files(tmp_path):
+    rules = tmp_path / "rules.toml"
+    rules.write_bytes(codecs.BOM_UTF8 + (load_config().rules_path()).read_bytes())
+    path = tmp_path / "bom.toml"
+    path.write_bytes(
+        codecs.BOM_UTF8 + b'[crawl]\nmax_age_days = 3\n[filter]\nrules = "rules.toml"\n'
+    )
+    config = load_config(path)
+    assert config.crawl.max_age_days == 3
+    assert load_rules_file(config.rules_path()).groups
 
 
 def test_missing_rules_file(tmp_path):

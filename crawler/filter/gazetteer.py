@@ -108,7 +108,7 @@ def load_gazetteer(
             "give a path relative to the rules file"
         )
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is allowed
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{where}: cannot read {str(path)!r}: {exc}") from exc
     return Gazetteer(name, parse_gazetteer(text, name, str(path)), reports, file)

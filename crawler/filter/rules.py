@@ -85,7 +85,7 @@ class RuleSet:
 
 def load_rules_file(path: Path) -> RuleSet:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is allowed
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the rules file: {exc}") from exc
     return parse_rules(text, str(path), path.parent)
