@@ -103,7 +103,11 @@ def test_rules(config_path: Path | None, labeled: tuple[Path, ...], output_forma
 def _read_lines(path: Path) -> list[str]:
     try:
         return decode_input(path.read_bytes()).splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise click.BadParameter(
+            f"{path}: {not_utf8(exc)}; give a UTF-8 file of JSON lines", param_hint="--labeled"
+        ) from None
+    except OSError as exc:
         raise click.BadParameter(
             f"cannot read {path}: {exc}; give a UTF-8 file of JSON lines", param_hint="--labeled"
         ) from None

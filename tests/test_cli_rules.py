@@ -203,6 +203,16 @@ def test_rules_explain_input_not_in_utf8_exits_2(configs, tmp_path):
     assert f"not UTF-8 text (byte {byte} is 0xe9); save it as UTF-8" in result.output
 
 
+def test_rules_test_labeled_file_not_in_utf8_exits_2(labeled, configs):
+    _, before, _ = configs
+    labeled.write_bytes(json.dumps(LABELED[0], ensure_ascii=False).encode("cp1252"))
+    result = CliRunner().invoke(
+        main, ["rules", "test", "--labeled", str(labeled), "--config", str(before)]
+    )
+    assert result.exit_code == 2
+    assert "not UTF-8 text (byte" in result.output
+
+
 def test_rules_test_and_explain_accept_a_byte_order_mark(run, labeled, configs, tmp_path):
     _, before, after = configs
     labeled.write_bytes(codecs.BOM_UTF8 + labeled.read_bytes())
