@@ -35,6 +35,7 @@ with warnings.catch_warnings():
     import trafilatura
     import trafilatura.core
     import trafilatura.external
+    from trafilatura.readability_lxml import REGEXES
     from trafilatura.settings import Extractor
 
 if TYPE_CHECKING:
@@ -52,6 +53,8 @@ _DROPPED_FIRST = ("script", "style")
 _IFRAME_TEXT = len("VIDEO")
 # Raw-text elements it keeps, whose text the HTML parser reads back undecoded (libxml2 2.14).
 _RAW_TEXT = ("xmp", "noembed", "noframes", "plaintext")
+_UNLIKELY = REGEXES["unlikelyCandidatesRe"]
+_MAYBE = REGEXES["okMaybeItsACandidateRe"]
 
 
 class GatedExtractor(Extractor):
@@ -60,9 +63,10 @@ class GatedExtractor(Extractor):
     __slots__ = ()
 
 
-def readability_text_bound(tree: HtmlElement) -> int | None:
+def readability_text_bound(tree: HtmlElement, limit: int | None = None) -> int | None:
     """At least the length of any text readability can make of `tree`, trimmed as trafilatura
-    does; None where no bound is known.
+    does; None where no bound is known. Over `limit`, the bound is made tighter (and costlier):
+    the text of the blocks readability removes first is taken off (`_unlikely_text`).
 
     Readability keeps, moves or drops the tree's text nodes; it never repeats or splits one, and
     adds only "VIDEO" to iframes. Measured with a space between every two text nodes, a text's
@@ -83,7 +87,43 @@ def readability_text_bound(tree: HtmlElement) -> int | None:
             # A text node counts as its words joined by spaces, plus one space after it.
             length -= len(" ".join(words)) + 1
     iframes = sum(1 for _ in tree.iter("iframe"))
-    return length + 1 + iframes * (_IFRAME_TEXT + 1)
+    bound = length + 1 + iframes * (_IFRAME_TEXT + 1)
+    if limit is not None and bound > limit:
+        bound -= _unlikely_text(tree)
+    return bound
+
+
+def _unlikely_text(tree: HtmlElement) -> int:
+    """At most what the blocks readability removes before anything else add to the bound.
+
+    Readability drops every element whose class and id look like page furniture ("menu",
+    "footer", "sidebar", ... and not "article", "content", ...; `remove_unlikely_candidates`),
+    with all it holds but its tail: a news template's mega-menu and link-farm footer. Their text,
+    measured without spaces between its nodes, is less than what it adds to the bound; script
+    and style text in them, taken off the bound already, is not taken off twice.
+    """
+    dropped: set[HtmlElement] = set()
+    removed = 0
+    for element in tree.xpath("//*[@class or @id]"):  # document order: ancestors first
+        if not _unlikely(element) or any(up in dropped for up in element.iterancestors()):
+            continue
+        dropped.add(element)
+        removed += len(
+            " ".join(tostring(element, method="text", encoding=str, with_tail=False).split())
+        )
+        for inner in element.iter(*_DROPPED_FIRST):
+            if inner.text and (words := inner.text.split()):
+                removed -= len(" ".join(words)) + 1
+    return removed
+
+
+def _unlikely(element: HtmlElement) -> bool:
+    """`remove_unlikely_candidates`' test, on its own regular expressions."""
+    attributes = " ".join(filter(None, (element.get("class"), element.get("id"))))
+    if len(attributes) < 2 or element.tag in ("html", "body"):
+        return False
+    lowered = attributes.lower()
+    return bool(_UNLIKELY.search(lowered)) and not _MAYBE.search(lowered)
 
 
 def readability_cannot_win(
@@ -95,8 +135,9 @@ def readability_cannot_win(
     # Readability could then win with a text no longer than the own one: run it.
     if not body.xpath(".//p//text()") or len(body.findall(".//table")) > len(body.findall(".//p")):
         return False
-    bound = readability_text_bound(tree)
-    return bound is not None and bound <= 2 * len(text)
+    limit = 2 * len(text)
+    bound = readability_text_bound(tree, limit)
+    return bound is not None and bound <= limit
 
 
 def _gated(compare: Callable[..., tuple[_Element, str]]) -> Callable[..., tuple[_Element, str]]:

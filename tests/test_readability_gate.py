@@ -64,6 +64,22 @@ _PARAGRAPHS = "".join(
 )
 
 
+# A news template's furniture, in blocks readability removes first: the simple bound counts it,
+# the tightened one does not.
+_MENU = "".join(f'<li><a href="/rubrique/{i}">Rubrique régionale {i}</a></li>' for i in range(120))
+_FOOTER = " ".join(
+    f'<a href="/archives/{i}">Archives de la semaine {i} : économie, régions et culture</a>'
+    for i in range(60)
+)
+HEAVY_PAGE = (
+    "<html><head><title>Oriental - Wallonie</title></head><body>"
+    f'<div class="mega-menu"><ul>{_MENU}</ul></div>'
+    f'<div class="article-body"><h1>L\'Oriental et la Wallonie</h1>{_PARAGRAPHS}</div>'
+    f'<footer class="site-footer"><script>var footer = "{"x" * 500}";</script>{_FOOTER}</footer>'
+    "</body></html>"
+)
+
+
 def raw_text_page(element: str) -> str:
     return (
         "<html><head><title>Oriental - Wallonie</title></head><body><div class='article'>"
@@ -100,6 +116,7 @@ def all_pages(news_site: NewsSite) -> list[tuple[str, str]]:
         *golden,
         *bulk,
         ("https://packed.example/", PACKED_PAGE),
+        ("https://heavy.example/", HEAVY_PAGE),
         *raw_text,
         *site_pages(news_site),
     ]
@@ -170,9 +187,12 @@ def test_the_bound_covers_readabilitys_text_on_every_page(news_site: NewsSite) -
         bound = readability_gate.readability_text_bound(tree)
         if bound is None:
             continue
+        tightened = readability_gate.readability_text_bound(tree, limit=0)
+        assert tightened is not None
+        assert tightened <= bound
         pruned = prune_unwanted_nodes(copy(tree), OVERALL_DISCARD_XPATH)
         for candidate in (copy(tree), pruned):
-            assert len(readability_text(candidate)) <= bound, url
+            assert len(readability_text(candidate)) <= tightened, url
 
 
 def test_the_packed_page_brings_readability_close_to_the_bound() -> None:
@@ -269,3 +289,18 @@ def test_raw_text_elements_leave_readability_unbounded(element: str) -> None:
     gated = extract(f"https://raw.example/{element}", html)
     with ungated():
         assert extract(f"https://raw.example/{element}", html) == gated
+
+
+def test_furniture_readability_removes_first_is_taken_off_the_bound(decisions: list[bool]) -> None:
+    tree = trafilatura.load_html(HEAVY_PAGE)
+    own = extract("https://heavy.example/", HEAVY_PAGE)
+    assert isinstance(own, ExtractedArticle)
+    limit = 2 * len(own.text)
+    simple = readability_gate.readability_text_bound(tree)
+    tightened = readability_gate.readability_text_bound(tree, limit)
+    assert simple is not None
+    assert tightened is not None
+    assert tightened <= limit < simple
+    assert decisions == [True]  # readability skipped on this page
+    with ungated():
+        assert extract("https://heavy.example/", HEAVY_PAGE) == own
