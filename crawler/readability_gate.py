@@ -22,6 +22,7 @@ nothing is patched and `crawler.extract.build_extractor` builds a plain extracto
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 from typing import TYPE_CHECKING
 
@@ -53,6 +54,8 @@ _DROPPED_FIRST = ("script", "style")
 _IFRAME_TEXT = len("VIDEO")
 # Raw-text elements it keeps, whose text the HTML parser reads back undecoded (libxml2 2.14).
 _RAW_TEXT = ("xmp", "noembed", "noframes", "plaintext")
+# Whitespace to str.split(), but not XML characters: lxml writes each as "&#xFFFD;".
+_XML_INVALID_SPACE = re.compile("[\x0b\x0c\x1c-\x1f]")
 _UNLIKELY = REGEXES["unlikelyCandidatesRe"]
 _MAYBE = REGEXES["okMaybeItsACandidateRe"]
 
@@ -76,11 +79,15 @@ def readability_text_bound(tree: HtmlElement, limit: int | None = None) -> int |
     the text five times faster than walking the nodes). Raw-text elements are the exception:
     readability's result goes through XML and back through the HTML parser, which decodes no
     entity there, so each "<" in them comes back as "&lt;" (and after <plaintext>, all markup
-    comes back as text).
+    comes back as text). So are the control characters that count as whitespace here but are
+    not allowed in XML, which the round trip turns into a visible U+FFFD each (a page holding
+    "&#12;" references).
     """
     if next(tree.iter(*_RAW_TEXT), None) is not None:
         return None
     text = tostring(tree, method="text", encoding=str)
+    if _XML_INVALID_SPACE.search(text):
+        return None
     length = len(" ".join(text.split())) + int(tree.xpath("count(//text())"))
     for element in tree.iter(*_DROPPED_FIRST):
         if element.text and (words := element.text.split()):

@@ -80,6 +80,13 @@ HEAVY_PAGE = (
 )
 
 
+# Form-feed references: whitespace to the bound, a visible U+FFFD each after readability's XML.
+CONTROL_PAGE = (
+    "<html><body><div class='article'><h1>L'Oriental et la Wallonie</h1>"
+    f"{_PARAGRAPHS}<p>Note{' &#12;' * 2000} fin.</p></div></body></html>"
+)
+
+
 def raw_text_page(element: str) -> str:
     return (
         "<html><head><title>Oriental - Wallonie</title></head><body><div class='article'>"
@@ -117,6 +124,7 @@ def all_pages(news_site: NewsSite) -> list[tuple[str, str]]:
         *bulk,
         ("https://packed.example/", PACKED_PAGE),
         ("https://heavy.example/", HEAVY_PAGE),
+        ("https://control.example/", CONTROL_PAGE),
         *raw_text,
         *site_pages(news_site),
     ]
@@ -304,3 +312,13 @@ def test_furniture_readability_removes_first_is_taken_off_the_bound(decisions: l
     assert decisions == [True]  # readability skipped on this page
     with ungated():
         assert extract("https://heavy.example/", HEAVY_PAGE) == own
+
+
+def test_control_characters_xml_refuses_leave_readability_unbounded() -> None:
+    tree = trafilatura.load_html(CONTROL_PAGE)
+    assert readability_gate.readability_text_bound(tree) is None
+    # Why: readability's text of the page is longer than all its text, counted as the bound does.
+    assert len(readability_text(copy(tree))) > len(" ".join(" ".join(tree.itertext()).split()))
+    gated = extract("https://control.example/", CONTROL_PAGE)
+    with ungated():
+        assert extract("https://control.example/", CONTROL_PAGE) == gated
