@@ -29,12 +29,12 @@ from crawler.cli_options import (
     format_option,
     handle_errors,
     input_name,
-    not_utf8,
     verbose_option,
 )
 from crawler.cli_refilter import refilter
 from crawler.cli_rules import rules
 from crawler.config import load_config
+from crawler.errors import not_utf8
 from crawler.logs import configure_logging
 
 if TYPE_CHECKING:

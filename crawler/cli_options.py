@@ -115,15 +115,10 @@ def shorten(text: str, width: int) -> str:
 
 def decode_input(raw: bytes, *, first: bool = True) -> str:
     """Input text from a file or stdin: UTF-8, a byte-order mark allowed at its start (as
-    Windows editors write it). UnicodeDecodeError says where it is not UTF-8 (`not_utf8`)."""
+    Windows editors write it). `crawler.errors.not_utf8` says where a UnicodeDecodeError is."""
     return raw.decode("utf-8-sig" if first else "utf-8")
 
 
 def input_name(file: object) -> str:
     """A FILE argument's name for messages ("<stdin>" for standard input)."""
     return str(getattr(file, "name", "<stdin>"))
-
-
-def not_utf8(exc: UnicodeDecodeError) -> str:
-    """Where input is not UTF-8, for an error message."""
-    return f"not UTF-8 text (byte {exc.start + 1} is {exc.object[exc.start]:#04x})"

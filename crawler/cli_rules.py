@@ -20,9 +20,9 @@ from crawler.cli_options import (
     format_choice,
     handle_errors,
     input_name,
-    not_utf8,
 )
 from crawler.config import load_config
+from crawler.errors import not_utf8
 
 if TYPE_CHECKING:
     from crawler.evaluation import Outcome, Report

@@ -27,7 +27,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from crawler.errors import ConfigError
+from crawler.errors import ConfigError, not_utf8
 from crawler.schedule import Schedule, parse_schedule
 
 CONFIG_ENV = "NEWSWATCH_CONFIG"
@@ -339,10 +339,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except UnicodeDecodeError as exc:  # e.g. saved as Windows-1252 by an editor
-        raise ConfigError(
-            f"{path}: not UTF-8 text (byte {exc.start + 1} is {exc.object[exc.start]:#04x}); "
-            "save the file as UTF-8"
-        ) from None
+        raise ConfigError(f"{path}: {not_utf8(exc)}; save the file as UTF-8") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the config file: {exc.strerror}") from None
 

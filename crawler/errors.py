@@ -44,3 +44,8 @@ __all__ = [
     "SourceError",
     "StorageError",
 ]
+
+
+def not_utf8(exc: UnicodeDecodeError) -> str:
+    """Where input is not UTF-8, for an error message (bytes counted from 1)."""
+    return f"not UTF-8 text (byte {exc.start + 1} is {exc.object[exc.start]:#04x})"

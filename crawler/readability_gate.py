@@ -88,11 +88,8 @@ def readability_text_bound(tree: HtmlElement, limit: int | None = None) -> int |
     text = tostring(tree, method="text", encoding=str)
     if _XML_INVALID_SPACE.search(text):
         return None
-    length = len(" ".join(text.split())) + int(tree.xpath("count(//text())"))
-    for element in tree.iter(*_DROPPED_FIRST):
-        if element.text and (words := element.text.split()):
-            # A text node counts as its words joined by spaces, plus one space after it.
-            length -= len(" ".join(words)) + 1
+    length = _measured(text) + int(tree.xpath("count(//text())"))
+    length -= sum(map(_dropped_first_text, tree.iter(*_DROPPED_FIRST)))
     iframes = sum(1 for _ in tree.iter("iframe"))
     bound = length + 1 + iframes * (_IFRAME_TEXT + 1)
     if limit is not None and bound > limit:
@@ -115,13 +112,21 @@ def _unlikely_text(tree: HtmlElement) -> int:
         if not _unlikely(element) or any(up in dropped for up in element.iterancestors()):
             continue
         dropped.add(element)
-        removed += len(
-            " ".join(tostring(element, method="text", encoding=str, with_tail=False).split())
-        )
-        for inner in element.iter(*_DROPPED_FIRST):
-            if inner.text and (words := inner.text.split()):
-                removed -= len(" ".join(words)) + 1
+        removed += _measured(tostring(element, method="text", encoding=str, with_tail=False))
+        removed -= sum(map(_dropped_first_text, element.iter(*_DROPPED_FIRST)))
     return removed
+
+
+def _measured(text: str) -> int:
+    """The length of `text` trimmed as trafilatura measures it (runs of whitespace as one)."""
+    return len(" ".join(text.split()))
+
+
+def _dropped_first_text(element: HtmlElement) -> int:
+    """What a script or style element's own text adds to the bound: its text node counts as its
+    words joined by spaces, plus one space after it (nothing if it has no words)."""
+    measured = _measured(element.text or "")
+    return measured + 1 if measured else 0
 
 
 def _unlikely(element: HtmlElement) -> bool:
