@@ -19,6 +19,7 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
+from lxml.etree import XPath
 from urllib3.exceptions import DependencyWarning
 
 # trafilatura's downloader probes for SOCKS proxy support when imported, and urllib3 warns that
@@ -28,7 +29,7 @@ with warnings.catch_warnings():
     import trafilatura
     from trafilatura.settings import Extractor
 
-from crawler import readability_gate
+from crawler import metadata_trim, readability_gate
 from crawler.encoding import clean_text
 from crawler.errors import ExtractionError
 
@@ -69,7 +70,10 @@ def build_extractor() -> Extractor:
     - tables on: with them off trafilatura deletes every table, and the text of old table-layout
       sites with them. Comments off: readers' opinions are not the story.
     - `max_date` is fixed when the extractor is built: build one per crawl, not per process.
+    - categories, tags and license are not searched for (`crawler.metadata_trim`): nothing
+      keeps them, and they were half of trafilatura's metadata time.
     """
+    metadata_trim.install()
     gated = readability_gate.install()
     extractor = (readability_gate.GatedExtractor if gated else Extractor)(
         output_format="python",
@@ -117,7 +121,8 @@ def extract_article(
     _prune_boilerplate(tree)
     options = copy(extractor or build_extractor())
     options.url = options.source = url
-    document = trafilatura.bare_extraction(tree, url=url, options=options)
+    with metadata_trim.skipping():
+        document = trafilatura.bare_extraction(tree, url=url, options=options)
     if document is None or isinstance(document, dict) or not document.text:
         raise ExtractionError("no article text", url)
 
@@ -180,12 +185,9 @@ _BOILERPLATE_BLOCKS = (
     r"|recent-?(?:posts|entries|news)|latest-?(?:posts|news|articles)"
     r"|sidebar|comments?|comment-?list|newsletter)(?:$|[\s_-])"
 )
-_BOILERPLATE_XPATH = (
-    "//*[self::div or self::section or self::aside or self::ul or self::ol]"
-    f"[re:test(concat(@id, ' ', @class), '{_BOILERPLATE_BLOCKS}', 'i')]"
-    "[not(.//h1) and not(.//*[@itemprop='articleBody'])]"
-)
-_REGEXP_NS = {"re": "http://exslt.org/regular-expressions"}
+_BOILERPLATE_BLOCK = re.compile(_BOILERPLATE_BLOCKS, re.IGNORECASE)
+_BLOCK_TAGS = ("div", "section", "aside", "ul", "ol")
+_HOLDS_ARTICLE = XPath("boolean(.//h1 | .//*[@itemprop='articleBody'])")
 
 
 def _prune_boilerplate(tree: HtmlElement) -> None:
@@ -193,7 +195,13 @@ def _prune_boilerplate(tree: HtmlElement) -> None:
 
     The guard matters: wrappers such as Genesis' "content-sidebar-wrap" hold the article too.
     """
-    candidates = tree.xpath(_BOILERPLATE_XPATH, namespaces=_REGEXP_NS)
+    # Walked here rather than selected by one XPath with EXSLT's re:test: 0.1 ms less a page.
+    candidates = [
+        element
+        for element in tree.iter(_BLOCK_TAGS)
+        if _is_boilerplate_block(element.get("id"), element.get("class"))
+        and not _HOLDS_ARTICLE(element)
+    ]
     if not candidates:
         return
     page_chars = _visible_chars(tree)
@@ -206,6 +214,10 @@ def _prune_boilerplate(tree: HtmlElement) -> None:
         removed.add(element)
     for element in removed:
         element.drop_tree()
+
+
+def _is_boilerplate_block(id_: str | None, class_: str | None) -> bool:
+    return bool((id_ or class_) and _BOILERPLATE_BLOCK.search(f"{id_ or ''} {class_ or ''}"))
 
 
 def _visible_chars(element: HtmlElement) -> int:
