@@ -4,7 +4,11 @@ changes, catching up after downtime, the `[schedule]` config errors, and the dae
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,6 +21,7 @@ from storage.locks import digest_lock
 from storage.records import RunStats
 from storage.repository import Repository
 
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CASABLANCA = ZoneInfo("Africa/Casablanca")
 # Morocco's clocks: UTC+1, moved back to UTC+0 for Ramadan 2026 (15 February 03:00 local)
 # and forward again on 22 March 2026.
@@ -207,3 +212,27 @@ def test_a_failing_job_is_logged_and_the_daemon_goes_on(tmp_path, sqlite_url, ca
         daemon.digest_job()  # a manual digest holds the lock: this one waits for next time
     assert "Digest not sent: another digest" in caplog.text
     assert "the stories stay pending" in caplog.text
+
+
+def test_a_config_without_a_cron_line_does_not_load_apscheduler() -> None:
+    """`newswatch crawl` validates its config at every start; APScheduler is the daemon's."""
+    script = (
+        "import sys\n"
+        "from crawler.config import load_config\n"
+        "load_config(None)\n"
+        "assert not any(name.startswith('apscheduler') for name in sys.modules)\n"
+        "from crawler.schedule import parse_schedule\n"
+        "parse_schedule('every 2h')\n"
+        "assert 'apscheduler' not in sys.modules\n"
+        "parse_schedule('0 7 * * 1-5')\n"
+        "assert 'apscheduler.triggers.cron' in sys.modules\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "NEWSWATCH_CONFIG": ""},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
