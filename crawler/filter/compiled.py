@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from crawler.filter.normalize import (
+    AR_PREFIX,
+    AR_PREFIX_LONGEST,
     ATOM_REGEX,
     REF,
     WILD,
@@ -113,6 +115,8 @@ class CompiledRules:
         self.by_first_char: dict[str, list[int]] = {}  # first character -> pieces
         for index, piece in enumerate(self.pieces):
             self.by_first_char.setdefault(_first_key(piece), []).append(index)
+        # Per piece, letters every string it matches holds at its start (see `_literal_start`).
+        self.literal_starts = [_literal_start(piece) for piece in self.pieces]
 
     def regex(self, index: int) -> re.Pattern[str]:
         """The regex of one piece alone, compiled when first needed."""
@@ -184,6 +188,22 @@ class CompiledRules:
         if index == len(self.uses):
             self.uses.append(PieceUses())
         return self.uses[index]
+
+
+def _literal_start(piece: Expansion) -> tuple[str, int]:
+    """The letters a piece starts with, up to its first space, wildcard or other variable part,
+    and where in a string it matches they end at the latest: right after them, or past an Arabic
+    word's optional prefix. A string without them there cannot match the piece."""
+    slack, atoms = 0, piece
+    if atoms and atoms[0] == AR_PREFIX:
+        slack, atoms = AR_PREFIX_LONGEST, atoms[1:]
+    letters = []
+    for atom in atoms:
+        if atom in ATOM_REGEX:
+            break
+        letters.append(atom)
+    literal = "".join(letters)
+    return literal, slack + len(literal)
 
 
 def _first_key(piece: Expansion) -> str:

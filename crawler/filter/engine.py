@@ -170,7 +170,15 @@ class RuleEngine:
         places: list[PlaceName] = []
         prefixes: list[TemplatePart] = []
         suffixes: list[TemplatePart] = []
+        starts = compiled.literal_starts
         for index in candidates:
+            # A piece whose first letters are not where the hit would hold them cannot match
+            # it: its regex is then neither compiled nor run. A hit has hundreds of candidates
+            # (all the pieces of its first letter, and every Arabic one for an Arabic hit), and
+            # compiling their regexes made a worker's first pages 0.1 s slower.
+            literal, end = starts[index]
+            if hit.find(literal, 0, end) < 0:
+                continue
             match = compiled.regex(index).match(hit)
             if match is None:
                 continue

@@ -186,6 +186,7 @@ ATOM_REGEX: dict[str, str] = {
     AR_PREFIX: "(?=[\u0600-\u06ff])(?:[وف]?(?:لل|[بك]?ال|[بكل])?)",
     AR_OPT_ARTICLE: "(?:ال)?",
 }
+AR_PREFIX_LONGEST = 4  # what AR_PREFIX matches is at most 4 letters: و or ف, then بال or كال
 _FRENCH_DE = frozenset({"de", "d", "du", "des"})
 _FRENCH_ARTICLES = frozenset({"le", "la", "les", "l"})
 _AR_AL = "\u0627\u0644"  # ال
