@@ -2,10 +2,10 @@
 
 `crawler.workers.start_forkserver` names the crawl's rules file in `PRELOAD_RULES_VARIABLE`
 when it starts the forkserver; importing this module there compiles those rules and warms the
-extraction once (`crawler.processing.preload`), before any worker is forked from it. It also runs
-the crawl's main script named in `PRELOAD_MAIN_VARIABLE`, as multiprocessing would in each
-worker. Both variables are removed once read: the workers, and any process they start, do not
-inherit them. What was loaded is then frozen out of the workers' garbage collections. It never
+extraction once (`crawler.processing.preload`), before any worker is forked from it. It also
+stands in for the crawl's main script named in `PRELOAD_MAIN_VARIABLE`, which multiprocessing
+would otherwise run again in each worker (`_stand_in_for_main_script`). Both variables are
+removed once read: the workers, and any process they start, do not inherit them. What was loaded is then frozen out of the workers' garbage collections. It never
 raises: the forkserver would die with it, and a worker that finds nothing preloaded simply
 builds its own state (and reports a bad rules file).
 """
@@ -15,7 +15,8 @@ from __future__ import annotations
 import gc
 import logging
 import os
-from multiprocessing import process, spawn
+import sys
+import types
 
 from crawler.collection import collection_paused
 from crawler.workers import PRELOAD_MAIN_VARIABLE, PRELOAD_RULES_VARIABLE
@@ -29,30 +30,30 @@ def _preload() -> None:
     with collection_paused():
         import crawler.processing  # noqa: F401 (what the workers run: trafilatura and all)
 
-        _run_main_script(main_path)
+        _stand_in_for_main_script(main_path)
         if rules_path:
             _preload_rules(rules_path)
     # Left out of the workers' garbage collections: they would walk these objects again.
     gc.freeze()
 
 
-def _run_main_script(path: str | None) -> None:
-    """Run the main script as multiprocessing runs it in a child ("__mp_main__"): the workers
-    forked from here then find it done (same `__file__`) and skip it."""
+def _stand_in_for_main_script(path: str | None) -> None:
+    """Make the workers forked from here take the crawl's main script as already run.
+
+    Multiprocessing runs the parent's main script again in every child ("__mp_main__"), so that
+    what the parent defined there can be unpickled, unless the child's `__main__` already has
+    the script's `__file__`. The workers are never sent anything from the script: only
+    `crawler.workers.process_in_worker` and its `PageJob`. Running the `newswatch` script here
+    imported the whole CLI (click, pydantic, the config: 0.12-0.16 s) on the way to the first
+    extracted page; an empty module with the script's name and `__file__` does instead. A
+    script starting a crawl without an `if __name__ == "__main__"` guard then works too: it is
+    run by nothing but its own process.
+    """
     if not path:
         return
-    # As multiprocessing marks a child running it: a script without an `if __name__ ==
-    # "__main__"` guard that starts processes then fails at once (in its bootstrapping check)
-    # instead of starting another forkserver, which would run it again.
-    process.current_process()._inheriting = True  # type: ignore[attr-defined]
-    try:
-        spawn.import_main_path(path)
-    except BaseException:  # see the module docstring (a script may even call sys.exit)
-        # Logging is not configured in the forkserver: Python's last-resort handler prints
-        # this on the crawl's stderr. Each worker then runs the script itself, as before.
-        logger.warning("The extraction workers' forkserver could not run %s", path, exc_info=True)
-    finally:
-        del process.current_process()._inheriting  # type: ignore[attr-defined]
+    stand_in = types.ModuleType("__mp_main__")
+    stand_in.__file__ = path
+    sys.modules["__main__"] = sys.modules["__mp_main__"] = stand_in
 
 
 def _preload_rules(rules_path: str) -> None:

@@ -159,12 +159,12 @@ def start_forkserver(rules_path: Path | None = None) -> None:
     pool started the forkserver, measured on the bulk benchmark). Does not wait for it.
 
     With `rules_path`, the forkserver also compiles those rules and warms the extraction up
-    once (`crawler.processing.preload`): every worker forked from it starts hot. It also runs
-    this process's main script (the `newswatch` console script) once: multiprocessing runs it
-    again in every child that does not already have it, which cost each worker 0.15 s of
-    imports (the CLI, click, pydantic) before its first page. (Python's own "__main__" preload
-    does not do it: the forkserver is never given the script's path.) Does nothing if this
-    process's forkserver is already running.
+    once (`crawler.processing.preload`): every worker forked from it starts hot. It also
+    stands in for this process's main script (the `newswatch` console script): multiprocessing
+    runs it again in every child that does not already have it, which cost each worker 0.15 s
+    of imports (the CLI, click, pydantic) before its first page, and the workers need nothing
+    from it (`crawler.worker_preload`). Does nothing if this process's forkserver is already
+    running.
     """
     _forkserver_context()
     preload = {
