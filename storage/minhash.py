@@ -115,11 +115,14 @@ def signature(normalized: str) -> bytes:
 
 
 def _encoded_shingles(normalized: str) -> set[bytes]:
-    """`shingles` encoded as UTF-8, built from the encoded words (the same bytes, faster)."""
-    words = normalized.split()
-    if len(words) < SHINGLE_WORDS:
-        return {normalized.encode("utf-8")} if normalized else set()
-    encoded = " ".join(words).encode("utf-8").split(b" ")
+    """`shingles` encoded as UTF-8, built from the encoded words (the same bytes, faster).
+
+    `normalize_text` leaves its words separated by single spaces and no other whitespace, so
+    the encoded text splits on spaces into the same words as `shingles` takes.
+    """
+    encoded = normalized.encode("utf-8").split(b" ")
+    if len(encoded) < SHINGLE_WORDS:
+        return {encoded[0]} if normalized else set()
     return set(map(b" ".join, itertools.pairwise(encoded)))
 
 

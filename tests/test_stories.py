@@ -7,6 +7,7 @@ with typical edits (label "same") and distinct stories that look alike ("differe
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections import Counter
@@ -88,6 +89,26 @@ def test_signature_is_deterministic_and_of_fixed_size():
     assert minhash.signature(normalized) == minhash.signature(normalized)
     assert len(minhash.signature(normalized)) == minhash.SLOTS * 4
     assert minhash.signature(normalized) != minhash.signature(normalize_text(OTHER_STORY))
+
+
+# The digest of the signatures and band keys of every text of the labelled pairs and of three
+# short texts, as newswatch has stored them since signatures were introduced (0002_stories).
+STORED_SIGNATURES = "f59e9a4df069a6d5b3648277c38283becc3356fd96d7b0e133acdb2f185953bd"
+
+
+def test_signatures_and_band_keys_are_those_already_stored():
+    """Signatures and band keys are stored: a change in how they are computed, even a faster
+    one, must give the same bytes, or new articles no longer find their stored copies."""
+    digest = hashlib.sha256()
+    for pair in PAIRS:
+        for side in ("a", "b"):
+            packed = minhash.signature(normalize_text(pair[side]["text"]))
+            digest.update(packed)
+            keys = minhash.band_keys(packed)
+            digest.update(b"".join(key.to_bytes(8, "little", signed=True) for key in keys))
+    for body in ["Rabat", "Rabat Maryland", "un deux trois quatre cinq"]:
+        digest.update(minhash.signature(normalize_text(body)))
+    assert digest.hexdigest() == STORED_SIGNATURES
 
 
 @pytest.mark.parametrize("body", ["Rabat", "Rabat Maryland", "un deux trois quatre cinq"])
