@@ -30,7 +30,7 @@ from storage.models import Article, ArticleUrl, Match, Story
 from storage.prepare import prepare_article
 from storage.records import ArticleRecord, SaveOutcome, SaveStatus
 from storage.repository import Repository
-from storage.text import normalize_text
+from storage.text import content_hash, normalize_text
 from tests.dbfixtures import article_record
 
 if TYPE_CHECKING:
@@ -109,6 +109,19 @@ def test_signatures_and_band_keys_are_those_already_stored():
     for body in ["Rabat", "Rabat Maryland", "un deux trois quatre cinq"]:
         digest.update(minhash.signature(normalize_text(body)))
     assert digest.hexdigest() == STORED_SIGNATURES
+
+
+# The digest of the content hashes of every text of the labelled pairs, as stored since 0001.
+STORED_CONTENT_HASHES = "d23e58b998e1d3feb6eb005d0738576d81a0770f6809eaf0ff4174fd65f61e7a"
+
+
+def test_content_hashes_are_those_already_stored():
+    """Exact duplicates are found by the stored hash of the normalised text: the same rule."""
+    digest = hashlib.sha256()
+    for pair in PAIRS:
+        for side in ("a", "b"):
+            digest.update(content_hash(pair[side]["text"]).encode())
+    assert digest.hexdigest() == STORED_CONTENT_HASHES
 
 
 @pytest.mark.parametrize("body", ["Rabat", "Rabat Maryland", "un deux trois quatre cinq"])
