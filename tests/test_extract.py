@@ -276,6 +276,22 @@ def test_wrapper_named_sidebar_holding_the_article_is_kept() -> None:
     assert "Une autre histoire" not in article.text
 
 
+def test_other_stories_after_the_closing_html_tag_are_pruned_too() -> None:
+    # Broken templates print widgets after </html>: the parser makes them a second top-level
+    # element, outside the root, where the date and canonical lookups still look.
+    html = (
+        '<html lang="fr"><head><title>Jumelage</title>'
+        '<meta property="article:published_time" content="2026-03-02"></head>'
+        f"<body><article><h1>Jumelage</h1><p>{ARTICLE_BODY}</p></article></body></html>"
+        '<div class="recent-posts"><a href="/b">Un autre jumelage</a>'
+        '<time datetime="2026-03-02T17:45:00+00:00">2 mars</time>'
+        '<link rel="canonical" href="https://a.example/un-autre-jumelage"></div>'
+    )
+    article = extract_article(html, "https://a.example/x", extractor=EXTRACTOR)
+    assert article.published_at == datetime(2026, 3, 2, tzinfo=UTC)
+    assert article.canonical_url is None
+
+
 def test_undeclared_arabic_is_recognised_by_its_script() -> None:
     arabic = "وقعت جماعة شفشاون وبلدية فيخير دي لا فرونتيرا اتفاقية توأمة جديدة. " * 12
     html = _page(f"<article><p>{arabic}</p></article>")
