@@ -116,7 +116,10 @@ def site_key(url: str) -> str:
         ValueError: `url` is not an absolute http(s) URL.
     """
     parts = urlsplit(url.strip())
-    return _origin_site_key(parts.scheme, parts.netloc)
+    key = _origin_site_key(parts.scheme, parts.netloc)
+    if not url.isascii():
+        canonicalize_url(url)  # raises for a path or query it cannot spell (a lone surrogate)
+    return key
 
 
 # The key depends on the scheme and host only: computed once per origin, not for each of the

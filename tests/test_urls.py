@@ -219,6 +219,22 @@ def test_site_key(url, key):
     assert site_key(url) == key
 
 
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("https://www.hespress.com/\ud800", "surrogates not allowed"),
+        ("ftp://hespress.com/", "not an http"),
+        ("https:///a", "has no host"),
+        ("https://a:x/", "Port could not be cast"),
+    ],
+)
+def test_site_key_of_a_url_that_cannot_be_canonical_is_an_error(url, message):
+    with pytest.raises(ValueError, match=message):
+        canonicalize_url(url)
+    with pytest.raises(ValueError, match=message):
+        site_key(url)
+
+
 def test_subdomains_of_one_registered_domain_are_one_site():
     allowed = allowed_sites(["https://fr.hespress.com/feed", "https://fr.hespress.com/"])
     assert allowed == frozenset({"hespress.com"})
