@@ -77,7 +77,11 @@ def test_phrases_do_not_cross_the_title_or_a_line_break():
     assert found(engine, "la feuille\nde route") == []
 
 
-@pytest.mark.parametrize("text", ["الجهة", "والجهة", "للجهة", "بالجهة", "جهة", "الجِهَة", "جهه"])
+# The longest prefixes are four letters: و or ف, then بال or كال.
+@pytest.mark.parametrize(
+    "text",
+    ["الجهة", "والجهة", "للجهة", "بالجهة", "وللجهة", "وبالجهة", "فكالجهة", "جهة", "الجِهَة", "جهه"],
+)
 def test_arabic_prefixes_article_and_forms(text):
     assert found(one_group("جهة"), f"قالت {text} اليوم") == ["جهة"]
 
@@ -244,6 +248,13 @@ def test_ambiguous_names_count_only_inside_longer_terms():
     oriental = engine.evaluate("", "la région de l'Oriental, tapis oriental")
     assert oriental.groups == {"g": ["région de <regions>"]}
     assert oriental.regions == ["Oriental"]
+
+
+def test_a_template_whose_text_after_the_place_starts_with_de():
+    # "de" may be spelt d', du, des: its pieces start with no letter of their own.
+    engine = make(PLACES.replace('"<states> delegation"', '"<states> de coopération"'))
+    result = engine.evaluate("", "Le Maryland de coopération, la Virginie d'échanges.")
+    assert result.groups == {"g": ["<states>", "<states> de coopération"]}
 
 
 def test_the_longest_place_name_wins():

@@ -15,6 +15,7 @@ from crawler.filter.normalize import (
     AR_PREFIX,
     AR_PREFIX_LONGEST,
     ATOM_REGEX,
+    DE,
     REF,
     WILD,
     Expansion,
@@ -208,6 +209,8 @@ def _literal_start(piece: Expansion) -> tuple[str, int]:
 
 def _first_key(piece: Expansion) -> str:
     first = piece[0]
+    if first == DE:  # a template's text after its place name: "<us_states> de coopération"
+        return "d"
     if first in ATOM_REGEX:
         return ARABIC_BUCKET if first != WILD else ""
     return first

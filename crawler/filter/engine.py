@@ -37,7 +37,7 @@ __all__ = ["RuleEngine"]
 
 logger = logging.getLogger(__name__)
 
-_MATCHING_VERSION = 1  # bump when a change to matching or scoring can change a decision
+_MATCHING_VERSION = 2  # bump when a change to matching or scoring can change a decision
 _CACHE_LIMIT = 50_000  # distinct hit strings; the vocabulary of the news stays well below this
 
 
