@@ -16,6 +16,7 @@ nothing.
 from __future__ import annotations
 
 import contextlib
+import functools
 import warnings
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
@@ -61,11 +62,11 @@ def install() -> bool:
 
 
 def _skippable(function: Callable[..., Any], nothing: Callable[[], Any]) -> Callable[..., Any]:
+    @functools.wraps(function)
     def skippable(*args: Any, **kwargs: Any) -> Any:
         if _skipping.get():
             return nothing()
         return function(*args, **kwargs)
 
-    skippable.__wrapped__ = function  # type: ignore[attr-defined]
     skippable.metadata_trim = True  # type: ignore[attr-defined]
     return skippable

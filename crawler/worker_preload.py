@@ -42,12 +42,11 @@ def _stand_in_for_main_script(path: str | None) -> None:
 
     Multiprocessing runs the parent's main script again in every child ("__mp_main__"), so that
     what the parent defined there can be unpickled, unless the child's `__main__` already has
-    the script's `__file__`. The workers are never sent anything from the script: only
-    `crawler.workers.process_in_worker` and its `PageJob`. Running the `newswatch` script here
-    imported the whole CLI (click, pydantic, the config: 0.12-0.16 s) on the way to the first
-    extracted page; an empty module with the script's name and `__file__` does instead. A
-    script starting a crawl without an `if __name__ == "__main__"` guard then works too: it is
-    run by nothing but its own process.
+    the script's `__file__`. The workers are sent nothing from the script, only
+    `crawler.workers.process_in_worker` and its `PageJob` (a function defined in a script could
+    not be sent to them). Running the `newswatch` script here imported the whole CLI (click,
+    pydantic, the config: 0.12-0.16 s) on the way to the first extracted page; an empty module
+    named "__mp_main__" with the script's `__file__` does instead.
     """
     if not path:
         return

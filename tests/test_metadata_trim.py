@@ -79,6 +79,7 @@ def test_plain_trafilatura_keeps_its_metadata() -> None:
 
 
 def test_install_leaves_other_releases_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert metadata_trim.install()
     originals = {
         name: getattr(trafilatura.metadata, name).__wrapped__
         for name in ("extract_catstags", "extract_license")

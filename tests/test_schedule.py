@@ -214,7 +214,7 @@ def test_a_failing_job_is_logged_and_the_daemon_goes_on(tmp_path, sqlite_url, ca
     assert "the stories stay pending" in caplog.text
 
 
-def test_a_config_without_a_cron_line_does_not_load_apscheduler() -> None:
+def test_a_config_without_a_cron_line_does_not_load_apscheduler(tmp_path: Path) -> None:
     """`newswatch crawl` validates its config at every start; APScheduler is the daemon's."""
     script = (
         "import sys\n"
@@ -229,8 +229,8 @@ def test_a_config_without_a_cron_line_does_not_load_apscheduler() -> None:
     )
     result = subprocess.run(
         [sys.executable, "-c", script],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "NEWSWATCH_CONFIG": ""},
+        cwd=tmp_path,  # no ./newswatch.toml: the built-in defaults
+        env={**os.environ, "NEWSWATCH_CONFIG": "", "PYTHONPATH": str(PROJECT_ROOT)},
         capture_output=True,
         text=True,
         check=False,
