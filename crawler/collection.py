@@ -40,8 +40,8 @@ def rarer_collections(thresholds: tuple[int, int, int] = CRAWL_THRESHOLDS) -> It
     A crawl keeps thousands of requests, responses and Deferreds alive for a while, so each
     collection walks them again and frees little: with Python's default thresholds the crawl
     process spent a tenth of its CPU collecting (0.8 s of a 2,000-page crawl, 0.2 s of 500
-    pages of benchmarks/crawl_local.py's site, timed with `gc.callbacks`), with these a fifth. Reference cycles are still
-    collected, a little later.
+    pages of benchmarks/crawl_local.py's site, timed with `gc.callbacks`), with these a fifth.
+    Reference cycles are still collected, a little later.
     """
     before = gc.get_threshold()
     gc.set_threshold(*thresholds)

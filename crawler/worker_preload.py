@@ -5,9 +5,10 @@ when it starts the forkserver; importing this module there compiles those rules 
 extraction once (`crawler.processing.preload`), before any worker is forked from it. It also
 stands in for the crawl's main script named in `PRELOAD_MAIN_VARIABLE`, which multiprocessing
 would otherwise run again in each worker (`_stand_in_for_main_script`). Both variables are
-removed once read: the workers, and any process they start, do not inherit them. What was loaded is then frozen out of the workers' garbage collections. It never
-raises: the forkserver would die with it, and a worker that finds nothing preloaded simply
-builds its own state (and reports a bad rules file).
+removed once read: the workers, and any process they start, do not inherit them. What was
+loaded is then frozen out of the workers' garbage collections. It never raises: the forkserver
+would die with it, and a worker that finds nothing preloaded simply builds its own state (and
+reports a bad rules file).
 """
 
 from __future__ import annotations
