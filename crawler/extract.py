@@ -347,10 +347,18 @@ def _iso639_1(value: str) -> str | None:
 def _guess_language(text: str) -> str | None:
     """Arabic by script; French against English by stopwords. None when unsure."""
     sample = text[:3000]
-    letters = sum(map(len, _LETTERS.findall(sample)))
+    arabic = sum(map(len, _ARABIC_LETTERS.findall(sample)))
+    # Letters counted only as far as the two tests below need (at least 50, and at least twice
+    # the Arabic ones): a page of Latin text stops after a few words (0.13 ms less a page).
+    enough = max(50, 2 * arabic)
+    letters = 0
+    for word in _LETTERS.finditer(sample):
+        letters += word.end() - word.start()
+        if letters >= enough:
+            break
     if letters < 50:
         return None
-    if sum(map(len, _ARABIC_LETTERS.findall(sample))) > letters / 2:
+    if arabic > letters / 2:
         return "ar"
     words = _WORD.findall(sample.lower())
     fr = sum(map(_FR_STOPWORDS.__contains__, words))
