@@ -18,7 +18,7 @@ import pytest
 
 from crawler.encoding import decode_html
 from crawler.errors import ExtractionError
-from crawler.extract import ExtractedArticle, build_extractor, extract_article
+from crawler.extract import ExtractedArticle, _guess_language, build_extractor, extract_article
 
 CASES_DIR = Path(__file__).parent / "data" / "extract"
 CASES = sorted(path.stem for path in CASES_DIR.glob("*.html"))
@@ -221,6 +221,26 @@ def test_minimal_article_and_absent_metadata() -> None:
     assert article.canonical_url is None
     assert article.published_at is None
     assert article.language == "fr"  # from the stopwords: nothing is declared
+
+
+FRENCH = "Le conseil de la région et la ville de Séville ont signé une convention pour les jeunes. "
+ARABIC = "وقع مجلس جهة الشرق اتفاقية شراكة مع جهة الأندلس في مجال الماء والتكوين. "
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        (FRENCH * 3, "fr"),
+        (FRENCH * 3 + ARABIC, "fr"),  # an Arabic quote in a French story
+        (ARABIC * 3 + FRENCH, "ar"),  # Arabic letters are more than half of all the letters
+        (ARABIC + FRENCH, None),  # a little less than half: neither, by script or stopwords
+        ("Rabat 2026 : 12,5 % ; 3 400 MDH. " * 20, None),  # under 50 letters
+        ("Séville " * 6, None),  # 48 letters
+        ("Séville " * 7, None),  # 56 letters, but no stopwords
+    ],
+)
+def test_the_language_guess(text: str, language: str | None) -> None:
+    assert _guess_language(text) == language
 
 
 def test_language_hint_is_the_last_resort() -> None:
