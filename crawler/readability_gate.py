@@ -8,9 +8,10 @@ cases are for recall mode). Readability keeps part of the page's text and adds n
 (`readability_text_bound`), so when the page's whole text is at most twice as long as
 trafilatura's own, none of these can hold, and the pruning and readability (1 ms of a 4 ms news
 page) are spent for nothing. On such a page this gate hands trafilatura's comparison an empty
-document instead: readability finds no text in it and loses, as it would have lost on the page
-(it logs "No candidate found" at debug level); the rest of the comparison (the jusText rescue)
-runs unchanged. The extracted article is the same, byte for byte (tests/test_readability_gate.py).
+document instead: readability finds no text in it and loses, as it would have lost on the page;
+the rest of the comparison (the jusText rescue) runs unchanged. What readability and the
+comparison log at debug level about that empty document ("No candidate found", a length of 0)
+is left out, and the gate says instead that it skipped readability. The extracted article is the same, byte for byte (tests/test_readability_gate.py).
 
 Only extractions that ask for it (`GatedExtractor`, which the crawl uses) are gated: another
 caller in the same process, such as the benchmark's plain `trafilatura.extract`, is untouched.
@@ -24,6 +25,7 @@ from __future__ import annotations
 import logging
 import re
 import warnings
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 from lxml.etree import tostring
@@ -36,6 +38,7 @@ with warnings.catch_warnings():
     import trafilatura
     import trafilatura.core
     import trafilatura.external
+    import trafilatura.readability_lxml
     from trafilatura.readability_lxml import REGEXES
     from trafilatura.settings import Extractor
 
@@ -58,6 +61,8 @@ _RAW_TEXT = ("xmp", "noembed", "noframes", "plaintext")
 _XML_INVALID_SPACE = re.compile("[\x0b\x0c\x1c-\x1f]")
 _UNLIKELY = REGEXES["unlikelyCandidatesRe"]
 _MAYBE = REGEXES["okMaybeItsACandidateRe"]
+# Set while trafilatura compares its text with readability's on a gated page's empty document.
+_comparing_empty: ContextVar[bool] = ContextVar("newswatch_readability_gated", default=False)
 
 
 class GatedExtractor(Extractor):
@@ -160,11 +165,16 @@ def _gated(compare: Callable[..., tuple[_Element, str]]) -> Callable[..., tuple[
         text: str,
         options: Extractor,
     ) -> tuple[_Element, str]:
-        if isinstance(options, GatedExtractor) and readability_cannot_win(
+        if not isinstance(options, GatedExtractor) or not readability_cannot_win(
             raw_tree, body, text, options
         ):
-            raw_tree = Element("html")
-        return compare(cleaned_tree, raw_tree, body, text, options)
+            return compare(cleaned_tree, raw_tree, body, text, options)
+        logger.debug("Readability skipped (it cannot win): %s", options.source)
+        token = _comparing_empty.set(True)
+        try:
+            return compare(cleaned_tree, Element("html"), body, text, options)
+        finally:
+            _comparing_empty.reset(token)
 
     compare_extraction.__wrapped__ = compare  # type: ignore[attr-defined]
     compare_extraction.readability_gate = True  # type: ignore[attr-defined]
@@ -186,4 +196,16 @@ def install() -> bool:
     if compare is not trafilatura.external.compare_extraction:
         return False  # someone else replaced it: leave theirs alone
     trafilatura.core.compare_extraction = _gated(compare)  # type: ignore[attr-defined]
+    for name in (trafilatura.readability_lxml.__name__, trafilatura.external.__name__):
+        logging.getLogger(name).addFilter(_about_the_empty_document)
     return True
+
+
+def _about_the_empty_document(record: logging.LogRecord) -> bool:
+    """False for what readability, and the comparison's length line, log about a gated page's
+    empty document: they would tell of a failure that did not happen."""
+    if not _comparing_empty.get():
+        return True
+    return record.name != trafilatura.readability_lxml.__name__ and not str(record.msg).startswith(
+        "extracted length"
+    )

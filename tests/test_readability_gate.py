@@ -7,6 +7,7 @@ text, comments, non-breaking spaces).
 
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from copy import copy
 from typing import TYPE_CHECKING
@@ -233,3 +234,22 @@ def test_control_characters_xml_refuses_leave_readability_unbounded() -> None:
     gated = extract("https://control.example/", CONTROL_PAGE)
     with ungated():
         assert extract("https://control.example/", CONTROL_PAGE) == gated
+
+
+def test_the_debug_log_says_readability_was_skipped_not_that_it_failed(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    extract("https://heavy.example/", HEAVY_PAGE)  # gated
+    messages = [(record.name, record.getMessage()) for record in caplog.records]
+    assert (
+        "crawler.readability_gate",
+        "Readability skipped (it cannot win): https://heavy.example/",
+    ) in messages
+    assert not any(name == "trafilatura.readability_lxml" for name, _ in messages)
+    assert not any(message.startswith("extracted length") for _, message in messages)
+    assert any(message.startswith("using custom extraction") for _, message in messages)
+    caplog.clear()
+    html = decode_html((GOLDEN / "gallery.html").read_bytes(), None).text
+    extract("https://golden.example/gallery", html)  # readability runs, and says what it found
+    assert any(record.getMessage().startswith("extracted length") for record in caplog.records)
