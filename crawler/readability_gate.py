@@ -11,7 +11,8 @@ page) are spent for nothing. On such a page this gate hands trafilatura's compar
 document instead: readability finds no text in it and loses, as it would have lost on the page;
 the rest of the comparison (the jusText rescue) runs unchanged. What readability and the
 comparison log at debug level about that empty document ("No candidate found", a length of 0)
-is left out, and the gate says instead that it skipped readability. The extracted article is the same, byte for byte (tests/test_readability_gate.py).
+is left out, and the gate says instead that it skipped readability. The extracted article is
+the same, byte for byte (tests/test_readability_gate.py).
 
 Only extractions that ask for it (`GatedExtractor`, which the crawl uses) are gated: another
 caller in the same process, such as the benchmark's plain `trafilatura.extract`, is untouched.
@@ -206,6 +207,6 @@ def _about_the_empty_document(record: logging.LogRecord) -> bool:
     empty document: they would tell of a failure that did not happen."""
     if not _comparing_empty.get():
         return True
-    return record.name != trafilatura.readability_lxml.__name__ and not str(record.msg).startswith(
-        "extracted length"
-    )
+    if record.name == trafilatura.readability_lxml.__name__:
+        return False
+    return not str(record.msg).startswith("extracted length")
