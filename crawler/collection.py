@@ -12,11 +12,15 @@ if TYPE_CHECKING:
 
 @contextmanager
 def collection_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while the process imports and builds what it keeps.
+    """Pause the cyclic garbage collector while the process imports and builds what it keeps,
+    then freeze what it built: moved out of the collector's sight for good. Left as it was if
+    already paused.
 
     Imports allocate objects by the hundred thousand and free almost none, so the collections
     they trigger walk an ever larger heap and find nothing: 15% of `newswatch crawl`'s imports
-    (0.1 s). Left as it was if already paused.
+    (0.1 s). Frozen before the collector resumes, because its first allocation would otherwise
+    collect every object made while it was paused, all still in the young generation: 10 and
+    27 ms at the two pauses of a crawl's start, and 9 ms more when those moved up a generation.
     """
     if not gc.isenabled():
         yield
@@ -25,6 +29,7 @@ def collection_paused() -> Iterator[None]:
     try:
         yield
     finally:
+        gc.freeze()
         gc.enable()
 
 

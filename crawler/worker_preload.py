@@ -13,7 +13,6 @@ reports a bad rules file).
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import sys
@@ -34,8 +33,8 @@ def _preload() -> None:
         _stand_in_for_main_script(main_path)
         if rules_path:
             _preload_rules(rules_path)
-    # Left out of the workers' garbage collections: they would walk these objects again.
-    gc.freeze()
+    # Frozen as the pause ends: left out of the workers' garbage collections, which would walk
+    # these objects again.
 
 
 def _stand_in_for_main_script(path: str | None) -> None:
