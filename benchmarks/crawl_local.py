@@ -20,6 +20,12 @@ adversarial case for near-duplicate grouping (see tests/site/bulk.py).
     python benchmarks/crawl_local.py [--pages 500] [--workers 0] [--mix distinct] [--repeat 1]
                                      [--keep]
 
+It also splits the crawl's time in two, from the articles' `first_seen_at` (the moment a worker
+finished each one): the start-up, until the first article is extracted (the interpreter, imports,
+configuration, database, Scrapy, robots.txt and sitemap), and the steady crawl from the first
+article to the last, whose per-page time against the extraction's is the "steady ratio". The
+start-up is a fixed cost: it weighs less the more pages a crawl has.
+
 On a shared or virtual machine single measures vary by ±30%: use `--repeat 5` and the median.
 """
 
@@ -27,16 +33,20 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import contextlib
 import ctypes
 import json
 import os
 import resource
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,7 +130,16 @@ def own_children() -> list[int]:
     return children
 
 
-def time_crawl(base_url: str, workdir: Path, workers: int) -> tuple[float, str]:
+@dataclass(frozen=True)
+class Crawl:
+    seconds: float  # wall time of the whole `newswatch crawl` process
+    summary: str  # its first output line
+    first_article: float  # seconds from its start until the first article was extracted
+    steady_seconds: float  # from the first article extracted to the last
+    articles: int
+
+
+def time_crawl(base_url: str, workdir: Path, workers: int) -> Crawl:
     config = workdir / "bench.toml"
     config.write_text(
         f"""
@@ -144,6 +163,7 @@ discover = ["sitemaps"]
         encoding="utf-8",
     )
     newswatch = shutil.which("newswatch") or str(Path(sys.executable).parent / "newswatch")
+    started_at = time.time()
     started = time.perf_counter()
     result = subprocess.run(
         [newswatch, "crawl", "--config", str(config)],
@@ -156,7 +176,32 @@ discover = ["sitemaps"]
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
         sys.exit(f"newswatch crawl failed ({result.returncode}):\n{result.stderr[-3000:]}")
-    return elapsed, result.stdout.strip().splitlines()[0]
+    first, last, articles = extraction_times(workdir / "bench.db")
+    return Crawl(
+        seconds=elapsed,
+        summary=result.stdout.strip().splitlines()[0],
+        first_article=first - started_at,
+        steady_seconds=last - first,
+        articles=articles,
+    )
+
+
+def extraction_times(database: Path) -> tuple[float, float, int]:
+    """When the first and the last article were extracted (POSIX seconds), and how many there are.
+
+    Read with the standard library: `first_seen_at` is stored as naive UTC text by SQLAlchemy.
+    """
+    with contextlib.closing(sqlite3.connect(database)) as connection:
+        first, last, count = connection.execute(
+            "SELECT min(first_seen_at), max(first_seen_at), count(*) FROM articles"
+        ).fetchone()
+    if not count:
+        sys.exit(f"the crawl stored no article in {database}")
+
+    def posix(stored: str) -> float:
+        return datetime.fromisoformat(stored).replace(tzinfo=UTC).timestamp()
+
+    return posix(first), posix(last), int(count)
 
 
 def time_plain_extraction(pages: int, mix: str) -> tuple[float, float]:
@@ -193,24 +238,29 @@ def main() -> None:
         f"workers: {args.workers or 'auto'}  site: pages pre-rendered, served from memory"
     )
     counts_cpu = become_subreaper()
-    ratios, cpu_ratios = [], []
+    ratios, cpu_ratios, steady_ratios, startups = [], [], [], []
     for attempt in range(1, max(args.repeat, 1) + 1):
         workdir = Path(tempfile.mkdtemp(prefix="newswatch-bench-"))
         site, base_url = start_site(args.pages, args.mix, workdir / "requests.log")
         try:
             cpu_before = children_cpu()
-            crawl_seconds, summary = time_crawl(base_url, workdir, args.workers)
+            crawl = time_crawl(base_url, workdir, args.workers)
             if counts_cpu:
                 reap_adopted(keep=site.pid)
             crawl_cpu = children_cpu() - cpu_before
         finally:
             stop_site(site)
         extraction_seconds, extraction_cpu = time_plain_extraction(args.pages, args.mix)
+        crawl_seconds = crawl.seconds
         ratios.append(crawl_seconds / extraction_seconds)
         cpu_ratios.append(crawl_cpu / extraction_cpu)
+        # Per page between the first and the last article, against extraction's per page.
+        steady_per_page = crawl.steady_seconds / max(crawl.articles - 1, 1)
+        steady_ratios.append(steady_per_page / (extraction_seconds / args.pages))
+        startups.append(crawl.first_article)
         if args.repeat > 1:
             print(f"-- measure {attempt} of {args.repeat}")
-        print(f"crawl summary: {summary}")
+        print(f"crawl summary: {crawl.summary}")
         print(
             f"newswatch crawl:        {crawl_seconds:7.2f} s  "
             f"{args.pages / crawl_seconds:7.1f} pages/s"
@@ -220,6 +270,11 @@ def main() -> None:
             f"{args.pages / extraction_seconds:7.1f} pages/s"
         )
         print(f"ratio crawl / extraction: {ratios[-1]:.2f}  (target <= 1.0)")
+        print(
+            f"  start-up {crawl.first_article:.2f} s to the first article extracted; then "
+            f"{(crawl.articles - 1) / max(crawl.steady_seconds, 1e-9):.1f} pages/s, "
+            f"steady ratio {steady_ratios[-1]:.2f}"
+        )
         if counts_cpu:
             print(
                 f"CPU: crawl {crawl_cpu:.2f} s in all its processes, extraction "
@@ -233,6 +288,11 @@ def main() -> None:
         print(
             f"median ratio of {len(ratios)}: {statistics.median(ratios):.2f}  "
             f"(lowest {min(ratios):.2f}, highest {max(ratios):.2f})"
+        )
+        print(
+            f"median steady ratio of {len(steady_ratios)}: {statistics.median(steady_ratios):.2f}"
+            f"  (lowest {min(steady_ratios):.2f}, highest {max(steady_ratios):.2f}); "
+            f"median start-up {statistics.median(startups):.2f} s"
         )
         if counts_cpu:
             print(
