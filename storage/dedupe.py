@@ -7,10 +7,12 @@ sure that one URL or one text is stored once, even when two crawls insert at the
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, literal_column, select, union_all
 
+from storage.driver_sql import DriverStatements, connection_of
 from storage.models import ARTICLE_URLS, ARTICLES
 from storage.records import SaveStatus
 
@@ -52,19 +54,25 @@ def insert_ignoring_duplicates(dialect_name: str, table: Table) -> Insert:
 
 
 # One statement, so that it reads one snapshot: as two, a row committed by a concurrent crawl
-# between them could be missed by URL yet found by text. Bound parameters let SQLAlchemy
-# compile it once per process; Core tables, not ORM entities, because it runs for every saved
-# article and the ORM's statement handling cost more than the query.
-_URLS: BindParameter[list[str]] = bindparam("urls", expanding=True)
-_DUPLICATES: CompoundSelect[Any] = union_all(
-    select(ARTICLES.c.url, ARTICLES.c.id, literal_column("'url'")).where(ARTICLES.c.url.in_(_URLS)),
-    select(ARTICLE_URLS.c.url, ARTICLE_URLS.c.article_id, literal_column("'url'")).where(
-        ARTICLE_URLS.c.url.in_(_URLS)
-    ),
-    select(ARTICLES.c.url, ARTICLES.c.id, literal_column("'text'")).where(
-        ARTICLES.c.content_hash == bindparam("digest")
-    ),
-)
+# between them could be missed by URL yet found by text. Core tables, not ORM entities, run as
+# driver SQL (`storage.driver_sql`): this runs for every saved article. One statement per count
+# of URLs (one or two), since the driver SQL of an expanding IN would change with the list.
+def _duplicates(url_count: int) -> CompoundSelect[Any]:
+    urls: list[BindParameter[str]] = [bindparam(f"url{index}") for index in range(url_count)]
+    return union_all(
+        select(ARTICLES.c.url, ARTICLES.c.id, literal_column("'url'")).where(
+            ARTICLES.c.url.in_(urls)
+        ),
+        select(ARTICLE_URLS.c.url, ARTICLE_URLS.c.article_id, literal_column("'url'")).where(
+            ARTICLE_URLS.c.url.in_(urls)
+        ),
+        select(ARTICLES.c.url, ARTICLES.c.id, literal_column("'text'")).where(
+            ARTICLES.c.content_hash == bindparam("digest")
+        ),
+    )
+
+
+_STATEMENTS = DriverStatements()
 
 
 def find_duplicate(
@@ -75,9 +83,13 @@ def find_duplicate(
     Returns the kind of duplicate, the article's id, and which of `urls` are stored already
     (as a canonical URL or an alias), so that only the others become aliases.
     """
+    connection = connection_of(session)
+    statement = _STATEMENTS.get(connection.dialect, len(urls), partial(_duplicates, len(urls)))
+    parameters = {f"url{index}": url for index, url in enumerate(urls)}
+    parameters["digest"] = digest
     by_url: dict[str, int] = {}
     by_text: int | None = None
-    for url, article_id, kind in session.execute(_DUPLICATES, {"urls": urls, "digest": digest}):
+    for url, article_id, kind in statement.execute(connection, parameters):
         if kind == "url":
             by_url[url] = article_id
         else:

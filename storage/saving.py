@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, insert, select
 
 from storage import matches, prepare, rows, stories
 from storage.dedupe import find_duplicate, insert_ignoring_duplicates
+from storage.driver_sql import DriverStatement, DriverStatements
 from storage.errors import StorageError
 from storage.minhash import band_keys
 from storage.models import ARTICLE_URLS, ARTICLES, MATCHES, SKIPPED_PAGES, utcnow
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.engine import Connection
     from sqlalchemy.orm import Session
+    from sqlalchemy.sql.dml import Insert
 
     from storage.sources import SourceIds
 
@@ -47,6 +49,7 @@ class ArticleSaver:
         self._insert_alias = insert_ignoring_duplicates(dialect_name, ARTICLE_URLS)
         self._insert_skipped = insert_ignoring_duplicates(dialect_name, SKIPPED_PAGES)
         self._insert_match = insert(MATCHES)
+        self._statements = DriverStatements()
 
     def save(
         self, session: Session, writes: Sequence[PreparedArticle | SkippedRecord]
@@ -72,7 +75,8 @@ class ArticleSaver:
                 connection.execute(self._insert_skipped, row)
                 outcomes.append(None)
         if new_matches:  # one statement for the batch; nothing in it reads them before
-            connection.execute(self._insert_match, new_matches)
+            insert_matches = self._driver(connection, self._insert_match, new_matches[0], many=True)
+            insert_matches.execute_many(connection, new_matches)
         return outcomes
 
     def _save_article(
@@ -91,7 +95,8 @@ class ArticleSaver:
         if found is None:
             story = stories.choose_story(connection, values, keys, self._story_window)
             row = {**values, "source_id": source_id, "story_id": story.story_id}
-            article_id = connection.execute(self._insert_article, row).scalar()
+            insert_article = self._driver(connection, self._insert_article, row)
+            article_id = insert_article.execute(connection, row).scalar()
             if article_id is not None:
                 self._add_aliases(connection, article_id, source_id, urls[1:])
                 stories.record_bands(connection, article_id, story)
@@ -114,6 +119,16 @@ class ArticleSaver:
         self._add_aliases(connection, article_id, source_id, [u for u in urls if u not in stored])
         joined: int | None = connection.execute(_STORY_OF, {"article": article_id}).scalar()
         return SaveOutcome(status, article_id, new_match=False, story_id=joined)
+
+    def _driver(
+        self, connection: Connection, statement: Insert, row: dict[str, Any], many: bool = False
+    ) -> DriverStatement:
+        """`statement` as driver SQL for rows with the columns of `row` (the same for every
+        article and every match): the per-article inserts (`storage.driver_sql`)."""
+        columns = tuple(row)
+        return self._statements.get(
+            connection.dialect, (id(statement), columns, many), lambda: statement, columns, many
+        )
 
     def _add_aliases(
         self, connection: Connection, article_id: int, source_id: int, urls: list[str]

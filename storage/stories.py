@@ -18,11 +18,12 @@ Exact duplicates (same URL, same normalised text) are settled earlier by `storag
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Integer, bindparam, delete, func, insert, select, text, union_all
 
+from storage.driver_sql import DriverStatements, connection_of
 from storage.minhash import PREFILTER, THRESHOLD, agreement, shingles, similarity, unpack_signature
 from storage.models import (
     ARTICLE_SUMMARY_COLUMNS,
@@ -45,10 +46,10 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from datetime import datetime
 
-    from sqlalchemy.engine import Connection, Dialect, Row
+    from sqlalchemy.engine import Connection, Row
     from sqlalchemy.orm import Session
     from sqlalchemy.sql import Select
-    from sqlalchemy.sql.elements import TextClause
+    from sqlalchemy.sql.elements import BindParameter, TextClause
 
 DEFAULT_WINDOW_DAYS = 7
 SURE = 0.8  # an estimate this high is a copy without an exact check
@@ -126,40 +127,23 @@ def choose_story(
     story_id = find_story(connection, keys, packed, values["text"], day, window_days)
     created = story_id is None
     if story_id is None:
-        story_id = connection.execute(_INSERT_STORY, {"created_at": utcnow()}).scalar_one()
+        insert_story = _STATEMENTS.get(connection.dialect, "insert story", lambda: _INSERT_STORY)
+        story_id = insert_story.execute(connection, {"created_at": utcnow()}).scalar_one()
     return StoryChoice(story_id, created, day, keys)
 
 
 def record_bands(connection: Connection, article_id: int, choice: StoryChoice) -> None:
-    """Index the article's band keys, so that its later near-duplicates find it.
-
-    The statement goes to the driver as compiled SQL with plain integer rows: SQLAlchemy's
-    per-row parameter handling cost more than SQLite's insert of the 40 rows (0.25 ms an
-    article), and integers need none of it.
-    """
-    sql, order = _bands_sql(connection.dialect)
-    rows = [
-        {"band_key": key, "day": choice.day, "article_id": article_id}
-        for key in dict.fromkeys(choice.keys)
-    ]
-    if order is None:  # a named parameter style: the rows as they are
-        connection.exec_driver_sql(sql, rows)
-    else:
-        connection.exec_driver_sql(sql, [tuple(row[name] for name in order) for row in rows])
-
-
-def _bands_sql(dialect: Dialect) -> tuple[str, tuple[str, ...] | None]:
-    """The band insert compiled for `dialect`, with its parameters' order if positional."""
-    key = (dialect.name, dialect.driver, dialect.paramstyle)
-    if key not in _BANDS_SQL:
-        statement = insert(STORY_BANDS).values({c.name: bindparam(c.name) for c in STORY_BANDS.c})
-        compiled = statement.compile(dialect=dialect)
-        order = compiled.positiontup if compiled.positional else None
-        _BANDS_SQL[key] = (str(compiled), tuple(order) if order else None)
-    return _BANDS_SQL[key]
-
-
-_BANDS_SQL: dict[tuple[str, str, str], tuple[str, tuple[str, ...] | None]] = {}
+    """Index the article's band keys, so that its later near-duplicates find it."""
+    insert_bands = _STATEMENTS.get(
+        connection.dialect, "insert bands", lambda: _INSERT_BANDS, many=True
+    )
+    insert_bands.execute_many(
+        connection,
+        [
+            {"band_key": key, "day": choice.day, "article_id": article_id}
+            for key in dict.fromkeys(choice.keys)
+        ],
+    )
 
 
 def discard_story(connection: Connection, choice: StoryChoice) -> None:
@@ -170,7 +154,10 @@ def discard_story(connection: Connection, choice: StoryChoice) -> None:
 
 # Core statements on the tables, not ORM ones: this runs for every stored article, and the
 # ORM's statement handling cost more than SQLite's work (measured with benchmarks/crawl_local.py).
+# Those run for every new article go to the driver (`storage.driver_sql`): see `_STATEMENTS`.
 _INSERT_STORY = insert(STORIES).values(created_at=bindparam("created_at")).returning(STORIES.c.id)
+_INSERT_BANDS = insert(STORY_BANDS).values({c.name: bindparam(c.name) for c in STORY_BANDS.c})
+_STATEMENTS = DriverStatements()
 _DELETE_STORY = delete(STORIES).where(STORIES.c.id == bindparam("story"))
 
 
@@ -183,10 +170,13 @@ def find_story(
     window_days: int,
 ) -> int | None:
     """The story of the stored text most similar to `body`, if it is a near-duplicate of it."""
-    found = connection.execute(
-        _CANDIDATES,
-        {"keys": keys, "first": day - window_days, "last": day + window_days},
-    ).all()
+    bind = connection_of(connection)
+    candidates = _STATEMENTS.get(
+        bind.dialect, ("candidates", len(keys)), partial(_candidates, len(keys))
+    )
+    parameters = {f"key{index}": key for index, key in enumerate(keys)}
+    parameters["first"], parameters["last"] = day - window_days, day + window_days
+    found = candidates.execute(bind, parameters).all()
     mine = unpack_signature(packed)
     estimates = {
         article: agreement(mine, minhash) for article, minhash in found if minhash is not None
@@ -215,22 +205,29 @@ def find_story(
     return None if best is None else best[1]
 
 
-_SHARED = (
-    select(STORY_BANDS.c.article_id, func.count().label("shared"))
-    .where(
-        STORY_BANDS.c.band_key.in_(bindparam("keys", expanding=True)),
-        STORY_BANDS.c.day.between(bindparam("first"), bindparam("last")),
+def _candidates(key_count: int) -> Select[Any]:
+    """The stored articles sharing most bands with `key_count` band keys, in a day window. One
+    statement per count of keys (always `BANDS` from `choose_story`): as driver SQL, an expanding
+    IN would have to be rendered again at each execution."""
+    keys: list[BindParameter[int]] = [bindparam(f"key{index}") for index in range(key_count)]
+    shared = (
+        select(STORY_BANDS.c.article_id, func.count().label("shared"))
+        .where(
+            STORY_BANDS.c.band_key.in_(keys),
+            STORY_BANDS.c.day.between(bindparam("first"), bindparam("last")),
+        )
+        .group_by(STORY_BANDS.c.article_id)
+        .order_by(func.count().desc(), STORY_BANDS.c.article_id)
+        .limit(MAX_CANDIDATES)
+        .subquery()
     )
-    .group_by(STORY_BANDS.c.article_id)
-    .order_by(func.count().desc(), STORY_BANDS.c.article_id)
-    .limit(MAX_CANDIDATES)
-    .subquery()
-)
-_CANDIDATES = (
-    select(ARTICLES.c.id, ARTICLES.c.minhash)
-    .join(_SHARED, _SHARED.c.article_id == ARTICLES.c.id)
-    .where(ARTICLES.c.story_id.is_not(None))
-)
+    return (
+        select(ARTICLES.c.id, ARTICLES.c.minhash)
+        .join(shared, shared.c.article_id == ARTICLES.c.id)
+        .where(ARTICLES.c.story_id.is_not(None))
+    )
+
+
 _TEXTS = select(ARTICLES.c.id, ARTICLES.c.story_id, ARTICLES.c.text).where(
     ARTICLES.c.id.in_(bindparam("ids", expanding=True))
 )
