@@ -111,10 +111,7 @@ def compile_statement(
         raise TypeError(f"{statement!r} is not a SQL statement")
     if compiled.post_compile_params or compiled.literal_execute_params:
         raise ValueError(f"{statement} has parameters rendered per execution (expanding IN)")
-    prefetch = [
-        *getattr(compiled, "insert_prefetch", ()),
-        *getattr(compiled, "update_prefetch", ()),
-    ]
+    prefetch = [*compiled.insert_prefetch, *compiled.update_prefetch]
     if prefetch:
         missing = ", ".join(sorted(column.name for column in prefetch))
         raise ValueError(f"{statement} needs Python-side defaults for: {missing}; supply them")
