@@ -137,13 +137,13 @@ def test_the_article_and_match_inserts(connection: Connection) -> None:
 
 
 def test_the_story_and_band_statements(connection: Connection) -> None:
-    keys = band_keys(_article_row(connection, "https://lematin.ma/a")["minhash"])
     _assert_same(connection, stories._INSERT_STORY, {"created_at": _now()})
-    rows = [{"band_key": key, "day": 20_412, "article_id": None} for key in keys[:3]]
-    connection.execute(insert(ARTICLES), _article_row(connection, "https://lematin.ma/a"))
+    article = _article_row(connection, "https://lematin.ma/a")
+    keys = band_keys(article["minhash"])
+    connection.execute(insert(ARTICLES), article)
     [article_id] = connection.execute(select(ARTICLES.c.id)).scalars()
-    rows = [{**band, "article_id": article_id} for band in rows]
-    _assert_same(connection, stories._INSERT_BANDS, rows)
+    bands = [{"band_key": key, "day": 20_412, "article_id": article_id} for key in keys[:3]]
+    _assert_same(connection, stories._INSERT_BANDS, bands)
     parameters = {f"key{index}": key for index, key in enumerate(keys)} | {"first": 1, "last": 9}
     _assert_same(connection, stories._candidates(len(keys)), parameters)
 
