@@ -28,8 +28,8 @@ def collection_paused() -> Iterator[None]:
     gc.disable()
     try:
         yield
+        gc.freeze()  # not after an error: its traceback and the half-built state stay collectable
     finally:
-        gc.freeze()
         gc.enable()
 
 

@@ -1,4 +1,4 @@
-"""Core statements compiled once per database and run as driver SQL: the save path's hot ones.
+"""The save path's hot Core statements, compiled once per kind of database and run as driver SQL.
 
 `Connection.execute` does for every execution what could be done once: it looks the compiled
 statement up, builds its parameters and runs each value through its type's bind processor inside
@@ -16,10 +16,10 @@ caller does not supply (it would not run).
 from __future__ import annotations
 
 import operator
-import weakref
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -79,7 +79,7 @@ class DriverStatement:
     def execute(self, connection: Connection, values: Mapping[str, Any]) -> CursorResult[*Row]:
         if self.many:
             raise TypeError("compiled for several rows: use execute_many")
-        return connection.exec_driver_sql(self.sql, self.parameters(values))
+        return connection.exec_driver_sql(self.sql, self._converted(values))
 
     def execute_many(
         self, connection: Connection, rows: Sequence[Mapping[str, Any]]
@@ -87,7 +87,17 @@ class DriverStatement:
         """Run it once for each of `rows` (the driver's executemany)."""
         if not self.many:
             raise TypeError("compiled for one row: use execute, or compile with many=True")
-        return connection.exec_driver_sql(self.sql, [self.parameters(row) for row in rows])
+        return connection.exec_driver_sql(self.sql, [self._converted(row) for row in rows])
+
+    def _converted(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+        """`parameters`, its failures raised as SQLAlchemy raises them for a Core statement
+        (a missing value, one its type cannot convert), not as a bare KeyError or TypeError."""
+        try:
+            return self.parameters(values)
+        except Exception as error:
+            raise StatementError(
+                f"({type(error).__name__}) {error}", self.sql, dict(values), error
+            ) from error
 
 
 def compile_statement(
@@ -134,13 +144,18 @@ def compile_statement(
 
 
 class DriverStatements:
-    """`DriverStatement`s compiled on first use, per dialect (each engine has its own, with its
-    JSON serializer) and per key the caller gives (a statement, and its shape when it varies)."""
+    """`DriverStatement`s compiled on first use, per kind of dialect and per key the caller gives
+    (a statement, and its shape when it varies).
+
+    Per kind (dialect class, driver, parameter style), not per dialect object: the compiled
+    bind processors hold their dialect, so a cache keyed by the object itself would keep every
+    engine's dialect alive. Engines of one kind share the statements compiled with the first
+    one's processors, which are the same for all: newswatch creates every engine the same way
+    (`storage.db`), without a JSON serializer or other type options of its own.
+    """
 
     def __init__(self) -> None:
-        self._compiled: weakref.WeakKeyDictionary[Dialect, dict[Hashable, DriverStatement]] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._compiled: dict[tuple[type, str, str, Hashable], DriverStatement] = {}
 
     def get(
         self,
@@ -150,12 +165,14 @@ class DriverStatements:
         column_keys: Sequence[str] | None = None,
         many: bool = False,
     ) -> DriverStatement:
-        """The statement `build()` makes, compiled for `dialect` once per `key` (see
+        """The statement `build()` makes, compiled for `dialect`'s kind once per `key` (see
         `compile_statement` for the others)."""
-        by_key = self._compiled.setdefault(dialect, {})
-        found = by_key.get(key)
+        cache_key = (type(dialect), dialect.driver, dialect.paramstyle, key)
+        found = self._compiled.get(cache_key)
         if found is None:
-            found = by_key[key] = compile_statement(build(), dialect, column_keys, many)
+            found = self._compiled[cache_key] = compile_statement(
+                build(), dialect, column_keys, many
+            )
         return found
 
 

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from sqlalchemy import bindparam, event, func, insert, select
+from sqlalchemy import bindparam, create_engine, event, func, insert, select
+from sqlalchemy.exc import StatementError
 
 from storage import dedupe, stories
 from storage.db import create_engine_for
@@ -165,7 +166,15 @@ def test_python_side_defaults_must_be_supplied(connection: Connection) -> None:
         compile_statement(insert(MATCHES), connection.dialect, ["article_id", "matched_at"])
 
 
-def test_compiled_once_per_dialect_and_key(connection: Connection) -> None:
+def test_a_value_that_cannot_be_converted_fails_as_in_sqlalchemy(connection: Connection) -> None:
+    insert_story = compile_statement(stories._INSERT_STORY, connection.dialect)
+    with pytest.raises(StatementError, match="created_at"):
+        insert_story.execute(connection, {})
+    with pytest.raises(StatementError, match="AttributeError"):
+        insert_story.execute(connection, {"created_at": "yesterday"})
+
+
+def test_compiled_once_per_kind_of_dialect_and_key() -> None:
     statements = DriverStatements()
     built: list[str] = []
 
@@ -173,7 +182,13 @@ def test_compiled_once_per_dialect_and_key(connection: Connection) -> None:
         built.append("story insert")
         return stories._INSERT_STORY
 
-    first = statements.get(connection.dialect, "story", build)
-    assert statements.get(connection.dialect, "story", build) is first
-    assert statements.get(connection.dialect, "other", build) is not first
-    assert built == ["story insert", "story insert"]
+    # Dialects of engines never connected: compiling needs no server.
+    sqlite, other_sqlite = (create_engine("sqlite://").dialect for _ in range(2))
+    postgresql = create_engine("postgresql+psycopg://nobody@127.0.0.1:9/none").dialect
+    first = statements.get(sqlite, "story", build)
+    assert statements.get(other_sqlite, "story", build) is first
+    assert statements.get(sqlite, "other", build) is not first
+    on_postgresql = statements.get(postgresql, "story", build)
+    assert "%(created_at)s" in on_postgresql.sql
+    assert "?" in first.sql
+    assert built == ["story insert"] * 3
