@@ -251,8 +251,7 @@ def main() -> None:
         finally:
             stop_site(site)
         extraction_seconds, extraction_cpu = time_plain_extraction(args.pages, args.mix)
-        crawl_seconds = crawl.seconds
-        ratios.append(crawl_seconds / extraction_seconds)
+        ratios.append(crawl.seconds / extraction_seconds)
         cpu_ratios.append(crawl_cpu / extraction_cpu)
         # Per page between the first and the last article, against extraction's per page.
         steady_per_page = crawl.steady_seconds / max(crawl.articles - 1, 1)
@@ -262,8 +261,8 @@ def main() -> None:
             print(f"-- measure {attempt} of {args.repeat}")
         print(f"crawl summary: {crawl.summary}")
         print(
-            f"newswatch crawl:        {crawl_seconds:7.2f} s  "
-            f"{args.pages / crawl_seconds:7.1f} pages/s"
+            f"newswatch crawl:        {crawl.seconds:7.2f} s  "
+            f"{args.pages / crawl.seconds:7.1f} pages/s"
         )
         print(
             f"trafilatura.extract x1: {extraction_seconds:7.2f} s  "

@@ -126,9 +126,8 @@ class ArticleSaver:
         """`statement` as driver SQL for rows with the columns of `row` (the same for every
         article and every match): the per-article inserts (`storage.driver_sql`)."""
         columns = tuple(row)
-        return self._statements.get(
-            connection.dialect, (id(statement), columns, many), lambda: statement, columns, many
-        )
+        key = (statement.table.name, columns, many)
+        return self._statements.get(connection.dialect, key, lambda: statement, columns, many)
 
     def _add_aliases(
         self, connection: Connection, article_id: int, source_id: int, urls: list[str]
