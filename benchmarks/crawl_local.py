@@ -14,11 +14,19 @@ against the extraction's: a steadier figure than wall time on a shared machine, 
 says how much work the crawl adds to extraction. The wall ratio is about the CPU ratio divided by
 the cores the crawl keeps busy (at most 2 on a 2-core machine, less when they share).
 
+The pages (`--layout news`, the default) have the weight of a real news site's article page:
+about 130 KB and 1,200 elements of menus, scripts, widgets, related posts and comments around
+5 KB of text (tests/site/news_layout.py; the news pages of trafilatura's own test cache weigh
+36-380 KB). `--layout lean` puts the same article in an 11 KB page with almost nothing around
+it: extraction is then 4-5 times cheaper while what the crawl adds per page (a request, a
+hand-off to a worker, a row) is not, so that ratio shows the crawl's own overhead at its most
+visible, not what a crawl of real sites spends.
+
 `--mix paragraphs` builds the pages from whole shared paragraphs instead of sentences: the
 adversarial case for near-duplicate grouping (see tests/site/bulk.py).
 
-    python benchmarks/crawl_local.py [--pages 500] [--workers 0] [--mix distinct] [--repeat 1]
-                                     [--keep]
+    python benchmarks/crawl_local.py [--pages 500] [--workers 0] [--layout news] [--mix distinct]
+                                     [--repeat 1] [--keep]
 
 It also splits the crawl's time in two, from the articles' `first_seen_at` (the moment a worker
 finished each one): the start-up, until the first article is extracted (the interpreter, imports,
@@ -54,15 +62,17 @@ sys.path.insert(0, str(ROOT))
 
 import trafilatura
 
-from tests.site.bulk import MIXES
+from tests.site.bulk import LAYOUTS, MIXES
 from tests.site.server import render_bulk_page
 
 
-def start_site(pages: int, mix: str, log_path: Path) -> tuple[subprocess.Popen[str], str]:
+def start_site(
+    pages: int, mix: str, layout: str, log_path: Path
+) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
         [
             *(sys.executable, "-m", "tests.site.server", "--log", str(log_path)),
-            *("--bulk", str(pages), "--bulk-mix", mix),
+            *("--bulk", str(pages), "--bulk-mix", mix, "--bulk-layout", layout),
         ],
         cwd=ROOT,
         stdin=subprocess.PIPE,
@@ -204,10 +214,12 @@ def extraction_times(database: Path) -> tuple[float, float, int]:
     return posix(first), posix(last), int(count)
 
 
-def time_plain_extraction(pages: int, mix: str) -> tuple[float, float]:
+def time_plain_extraction(pages: int, mix: str, layout: str) -> tuple[float, float]:
     """The baseline: trafilatura.extract over the same pages, one process, HTML already in memory.
     Wall and CPU seconds."""
-    documents = [render_bulk_page(i, pages, mix=mix).decode("utf-8") for i in range(pages)]
+    documents = [
+        render_bulk_page(i, pages, mix=mix, layout=layout).decode("utf-8") for i in range(pages)
+    ]
     started, cpu_started = time.perf_counter(), time.process_time()
     for html in documents:
         trafilatura.extract(html, with_metadata=True)
@@ -219,6 +231,9 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=500)
     parser.add_argument("--workers", type=int, default=0, help="extraction processes (0 = cores)")
     parser.add_argument("--mix", choices=MIXES, default="distinct", help="see tests/site/bulk.py")
+    parser.add_argument(
+        "--layout", choices=LAYOUTS, default="news", help="see tests/site/news_layout.py"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument(
         "--repeat",
@@ -234,14 +249,14 @@ def main() -> None:
     for package in ("crawler", "storage"):
         compileall.compile_dir(ROOT / package, quiet=1)
     print(
-        f"pages: {args.pages} ({args.mix})  cores: {os.cpu_count()}  "
+        f"pages: {args.pages} ({args.mix}, {args.layout} layout)  cores: {os.cpu_count()}  "
         f"workers: {args.workers or 'auto'}  site: pages pre-rendered, served from memory"
     )
     counts_cpu = become_subreaper()
     ratios, cpu_ratios, steady_ratios, startups = [], [], [], []
     for attempt in range(1, max(args.repeat, 1) + 1):
         workdir = Path(tempfile.mkdtemp(prefix="newswatch-bench-"))
-        site, base_url = start_site(args.pages, args.mix, workdir / "requests.log")
+        site, base_url = start_site(args.pages, args.mix, args.layout, workdir / "requests.log")
         try:
             cpu_before = children_cpu()
             crawl = time_crawl(base_url, workdir, args.workers)
@@ -250,7 +265,9 @@ def main() -> None:
             crawl_cpu = children_cpu() - cpu_before
         finally:
             stop_site(site)
-        extraction_seconds, extraction_cpu = time_plain_extraction(args.pages, args.mix)
+        extraction_seconds, extraction_cpu = time_plain_extraction(
+            args.pages, args.mix, args.layout
+        )
         ratios.append(crawl.seconds / extraction_seconds)
         cpu_ratios.append(crawl_cpu / extraction_cpu)
         # Per page between the first and the last article, against extraction's per page.

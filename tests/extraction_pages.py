@@ -102,6 +102,12 @@ def all_pages(news_site: NewsSite) -> list[tuple[str, str]]:
     bulk = [
         (f"http://127.0.0.1/actualite/{i}/depeche.html", render_bulk_page(i, 40).decode())
         for i in range(40)
+    ] + [
+        (
+            f"http://127.0.0.1/actualite/{i}/depeche.html",
+            render_bulk_page(i, 40, layout="news").decode(),
+        )
+        for i in range(0, 40, 4)
     ]
     raw_text = [(f"https://raw.example/{name}", raw_text_page(name)) for name in RAW_TEXT_ELEMENTS]
     return [

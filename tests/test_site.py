@@ -411,3 +411,36 @@ def test_bulk_outlet_matches_render_bulk_page(tmp_path: Path) -> None:
     assert len(set(pages)) == 200
     texts = [re.search(rb"field__item\">(.*?)</div>", p, re.DOTALL)[1] for p in pages[:20]]  # type: ignore[index]
     assert all(4500 < len(re.sub(rb"<[^>]+>", b"", t)) < 9000 for t in texts)
+
+
+def test_bulk_news_layout_wraps_the_same_article_in_a_full_news_page(tmp_path: Path) -> None:
+    """The benchmark's default pages: the weight of a real article page (the news pages of
+    trafilatura's test cache weigh 36-380 KB), with the same article for the crawler to find."""
+    from lxml import html as lxml_html
+
+    from crawler.extract import build_extractor, extract_article
+
+    with run_news_site(tmp_path, bulk=12, bulk_layout="news") as site:
+        base = site.outlets["bulk"]
+        urls = re.findall(r"<loc>([^<]+)</loc>", text_of(fetch(site.url("bulk", "/sitemap.xml"))))
+        status, _headers, body = fetch(urls[5])
+        assert status == 200
+        assert body == render_bulk_page(5, 12, site.now, base, layout="news")
+        assert body != render_bulk_page(5, 12, site.now, base)
+    extractor = build_extractor()
+    now = site.now
+    for i in range(12):
+        lean = render_bulk_page(i, 12, now)
+        news = render_bulk_page(i, 12, now, layout="news")
+        assert news == render_bulk_page(i, 12, now, layout="news")  # the same bytes every time
+        assert len(lean) < 15_000
+        assert 90_000 < len(news) < 200_000
+        assert len(lxml_html.fromstring(news).xpath("//*")) > 1000
+        url = f"http://127.0.0.1/actualite/{i}/depeche.html"
+        from_lean = extract_article(lean.decode(), url, extractor=extractor)
+        from_news = extract_article(news.decode(), url, extractor=extractor)
+        # None of the furniture (menus, ticker, related posts, widgets, comments) gets in.
+        for field in ("title", "text", "published_at", "language", "canonical_url"):
+            assert getattr(from_news, field) == getattr(from_lean, field), (i, field)
+    with pytest.raises(ValueError, match="layout"):
+        render_bulk_page(0, 1, layout="tabloid")

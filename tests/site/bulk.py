@@ -23,7 +23,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
-from tests.site import documents, pages, replies
+from tests.site import documents, news_layout, pages, replies
 from tests.site.documents import SitemapEntry
 from tests.site.manifest import FixtureArticle, Manifest, absolute_url, load_manifest
 from tests.site.outlets import Outlet, SiteOptions
@@ -32,6 +32,7 @@ from tests.site.replies import Reply, Request
 
 TEXT_CHARS = 5000  # about 5 KB of article text per page
 MIXES = ("distinct", "paragraphs")
+LAYOUTS = ("lean", "news")  # the page around the text: see tests/site/news_layout.py
 SWAP = 0.5  # share of content words swapped in the "distinct" mix
 SITEMAP_LIMIT = 50_000  # URLs per sitemap file, as the protocol allows
 STYLE = Style(
@@ -152,10 +153,24 @@ def render_bulk_page(
     now: datetime | None = None,
     base: str = "http://127.0.0.1",
     mix: str = "distinct",
+    layout: str = "lean",
 ) -> bytes:
     """The HTML of bulk page `i` of `n`, as the server sends it (UTF-8 bytes)."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"bulk layout {layout!r} is not one of {', '.join(LAYOUTS)}")
     now = now or datetime.now(UTC)
     entry = bulk_article(i, n, now, base, mix)
+    if layout == "news":
+        return news_layout.render(
+            entry,
+            entry.article.paragraphs,
+            _title,
+            lambda j: absolute_url(base, bulk_path(j)),
+            i,
+            n,
+            now,
+            base,
+        ).encode("utf-8")
     body = pages.body_html(STYLE, entry.article.paragraphs)
     main = pages.article_main(STYLE, entry, body, now)
     text = pages.page(
@@ -181,9 +196,11 @@ class Bulk(Outlet):
         options: SiteOptions,
         count: int,
         mix: str = "distinct",
+        layout: str = "lean",
     ) -> None:
         self.count = count
         self.mix = mix
+        self.layout = layout
         super().__init__(base_url, manifest, options)
 
     def _entries(self) -> list[Entry]:
@@ -210,7 +227,9 @@ class Bulk(Outlet):
         # Rendered once, here, before the server announces itself: a request then costs the
         # server no CPU beyond HTTP, as a remote site's costs the crawling machine none (rendering
         # per request took about 0.45 ms of the benchmark's cores per page).
-        self.pages = [render_bulk_page(i, n, now, self.base, self.mix) for i in range(n)]
+        self.pages = [
+            render_bulk_page(i, n, now, self.base, self.mix, self.layout) for i in range(n)
+        ]
         self.patterns.append((BULK_PATH, self._article))
 
     def _article(self, request: Request, match: re.Match[str]) -> Reply:

@@ -51,7 +51,7 @@ class NewsSite:
 
 @contextmanager
 def run_news_site(
-    directory: Path, *, bulk: int = 0, slow_seconds: float = 3.0
+    directory: Path, *, bulk: int = 0, bulk_layout: str = "lean", slow_seconds: float = 3.0
 ) -> Iterator[NewsSite]:
     """Start the server subprocess, wait for its JSON line, and stop it on exit."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -64,6 +64,7 @@ def run_news_site(
         "--now", now.isoformat(),
         "--slow-seconds", str(slow_seconds),
         "--bulk", str(bulk),
+        "--bulk-layout", bulk_layout,
     ]  # fmt: skip
     with stderr_path.open("wb") as stderr:
         process = subprocess.Popen(

@@ -1,7 +1,7 @@
 """The local news site: one HTTP server per outlet on 127.0.0.1, run as a subprocess.
 
-    python -m tests.site.server --log requests.log [--bulk N] [--bulk-mix MIX] [--now ISO]
-                                [--slow-seconds S]
+    python -m tests.site.server --log requests.log [--bulk N] [--bulk-mix MIX]
+                                [--bulk-layout LAYOUT] [--now ISO] [--slow-seconds S]
 
 It binds one OS-chosen port per outlet, prints ONE JSON line `{"outlets": {name: base URL}}`
 on stdout (the readiness signal), then serves until SIGTERM or until its stdin closes. Each
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from tests.site.bulk import MIXES, Bulk, render_bulk_page
+from tests.site.bulk import LAYOUTS, MIXES, Bulk, render_bulk_page
 from tests.site.cms import REGULAR_OUTLETS
 from tests.site.hostile import Hostile
 from tests.site.manifest import bind, load_manifest
@@ -159,6 +159,7 @@ def serve(
     *,
     bulk: int = 0,
     bulk_mix: str = "distinct",
+    bulk_layout: str = "lean",
     now: datetime | None = None,
     slow_seconds: float = 3.0,
 ) -> tuple[dict[str, str], list[OutletServer], RequestLog]:
@@ -176,7 +177,7 @@ def serve(
     for cls in classes:
         servers[cls.name].outlet = cls(bases[cls.name], manifest, options)
     if bulk:
-        servers["bulk"].outlet = Bulk(bases["bulk"], manifest, options, bulk, bulk_mix)
+        servers["bulk"].outlet = Bulk(bases["bulk"], manifest, options, bulk, bulk_mix, bulk_layout)
     for server in servers.values():
         server.log = log
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -193,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
         "--bulk-mix", choices=MIXES, default="distinct", help="what bulk pages share (bulk.py)"
     )
     parser.add_argument(
+        "--bulk-layout", choices=LAYOUTS, default="lean", help="the page around the text (bulk.py)"
+    )
+    parser.add_argument(
         "--now", type=datetime.fromisoformat, default=None, help="start time (ISO 8601)"
     )
     parser.add_argument("--slow-seconds", type=float, default=3.0, help="delay of the slow page")
@@ -200,7 +204,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     now = args.now.astimezone(UTC) if args.now else None
     bases, servers, log = serve(
-        args.log, bulk=args.bulk, bulk_mix=args.bulk_mix, now=now, slow_seconds=args.slow_seconds
+        args.log,
+        bulk=args.bulk,
+        bulk_mix=args.bulk_mix,
+        bulk_layout=args.bulk_layout,
+        now=now,
+        slow_seconds=args.slow_seconds,
     )
     stop = threading.Event()
 
