@@ -29,7 +29,7 @@ import warnings
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
-from lxml.etree import tostring
+from lxml.etree import iterwalk, tostring
 from lxml.html import Element
 from urllib3.exceptions import DependencyWarning
 
@@ -111,16 +111,28 @@ def _unlikely_text(tree: HtmlElement) -> int:
     with all it holds but its tail: a news template's mega-menu and link-farm footer. Their text,
     measured without spaces between its nodes, is less than what it adds to the bound; script
     and style text in them, taken off the bound already, is not taken off twice.
+
+    Walked in document order over the whole document (markup after </html> can make a second
+    top-level element), skipping what a dropped block holds: on a 130 KB news page, a third of
+    the time of testing each element against its ancestors.
     """
-    dropped: set[HtmlElement] = set()
     removed = 0
-    for element in tree.xpath("//*[@class or @id]"):  # document order: ancestors first
-        if not _unlikely(element) or any(up in dropped for up in element.iterancestors()):
-            continue
-        dropped.add(element)
-        removed += _measured(tostring(element, method="text", encoding=str, with_tail=False))
-        removed -= sum(map(_dropped_first_text, element.iter(*_DROPPED_FIRST)))
+    for top in _top_level_elements(tree):
+        walker = iterwalk(top, events=("start",))
+        for _event, element in walker:
+            if _unlikely(element):
+                walker.skip_subtree()
+                removed += _measured(
+                    tostring(element, method="text", encoding=str, with_tail=False)
+                )
+                removed -= sum(map(_dropped_first_text, element.iter(*_DROPPED_FIRST)))
     return removed
+
+
+def _top_level_elements(tree: HtmlElement) -> list[_Element]:
+    root = tree.getroottree().getroot()
+    before = reversed(list(root.itersiblings(preceding=True)))
+    return [e for e in (*before, root, *root.itersiblings()) if isinstance(e.tag, str)]
 
 
 def _measured(text: str) -> int:
@@ -135,13 +147,26 @@ def _dropped_first_text(element: HtmlElement) -> int:
     return measured + 1 if measured else 0
 
 
-def _unlikely(element: HtmlElement) -> bool:
+def _unlikely(element: _Element) -> bool:
     """`remove_unlikely_candidates`' test, on its own regular expressions."""
-    attributes = " ".join(filter(None, (element.get("class"), element.get("id"))))
+    css_class, element_id = element.get("class"), element.get("id")
+    if css_class is None and element_id is None:
+        return False
+    attributes = " ".join(filter(None, (css_class, element_id)))
     if len(attributes) < 2 or element.tag in ("html", "body"):
         return False
-    lowered = attributes.lower()
-    return bool(_UNLIKELY.search(lowered)) and not _MAYBE.search(lowered)
+    verdict = _unlikely_attributes.get(attributes)
+    if verdict is None:
+        lowered = attributes.lower()
+        verdict = bool(_UNLIKELY.search(lowered)) and not _MAYBE.search(lowered)
+        if len(_unlikely_attributes) < _UNLIKELY_CACHE_SIZE:
+            _unlikely_attributes[attributes] = verdict
+    return verdict
+
+
+# Templates repeat their class names on every page: the test's verdicts, by attribute string.
+_UNLIKELY_CACHE_SIZE = 20_000
+_unlikely_attributes: dict[str, bool] = {}
 
 
 def readability_cannot_win(

@@ -115,6 +115,59 @@ def test_the_bound_covers_readabilitys_text_on_every_page(news_site: NewsSite) -
             assert len(readability_text(candidate)) <= tightened, url
 
 
+def furniture_text_by_ancestors(tree: lxml.html.HtmlElement) -> int:
+    """`_unlikely_text` as first written: every element with a class or id, in document order,
+    tested against the blocks already dropped among its ancestors."""
+    dropped: set[lxml.html.HtmlElement] = set()
+    removed = 0
+    for element in tree.xpath("//*[@class or @id]"):
+        attributes = " ".join(filter(None, (element.get("class"), element.get("id"))))
+        if len(attributes) < 2 or element.tag in ("html", "body"):
+            continue
+        lowered = attributes.lower()
+        unlikely = readability_gate._UNLIKELY.search(lowered)
+        if not unlikely or readability_gate._MAYBE.search(lowered):
+            continue
+        if any(up in dropped for up in element.iterancestors()):
+            continue
+        dropped.add(element)
+        text = lxml.html.tostring(element, method="text", encoding=str, with_tail=False)
+        removed += len(" ".join(text.split()))
+        for script in element.iter("script", "style"):
+            words = " ".join((script.text or "").split())
+            removed -= len(words) + 1 if words else 0
+    return removed
+
+
+# A comment and a processing instruction inside dropped and kept blocks, and a menu after
+# </html>, which the parser makes a second top-level element.
+TRAILING_MENU_PAGE = """<!DOCTYPE html><html><head><title>Agadir</title></head><body>
+<div id="main"><!-- une --><p>Le conseil communal d'Agadir a adopté la convention.</p></div>
+<div class="sidebar"><?php widget(); ?><!-- pub --><p>Les plus lus</p>
+<div class="menu">Accueil Régions</div><script>var x = "a b";</script></div>
+</body></html><nav class="footer-menu">Contact Publicité Mentions légales</nav>
+"""
+
+
+def test_the_furniture_walk_measures_what_the_ancestor_test_measured(
+    news_site: NewsSite,
+) -> None:
+    pages = [*all_pages(news_site), ("https://trailing.example/", TRAILING_MENU_PAGE)]
+    for url, html in pages:
+        tree = trafilatura.load_html(html)
+        if tree is not None:
+            assert readability_gate._unlikely_text(tree) == furniture_text_by_ancestors(tree), url
+    # The menu after </html> is counted, outside the root's subtree as it is.
+    trailing = trafilatura.load_html(TRAILING_MENU_PAGE)
+    cut = trafilatura.load_html(TRAILING_MENU_PAGE.split("</html>")[0] + "</html>")
+    assert trailing is not None
+    assert cut is not None
+    assert trailing.getnext() is not None
+    assert readability_gate._unlikely_text(trailing) - readability_gate._unlikely_text(cut) == len(
+        "Contact Publicité Mentions légales"
+    )
+
+
 def test_the_packed_page_brings_readability_close_to_the_bound() -> None:
     tree = lxml.html.fromstring(PACKED_PAGE)
     text = readability_text(copy(tree))
