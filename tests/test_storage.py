@@ -283,6 +283,20 @@ def test_text_with_nul_characters_is_stored_cleaned(repo):
     assert again.status is SaveStatus.DUPLICATE_CONTENT
 
 
+@pytest.mark.parametrize(
+    "value", ["<p>Tanger</p>", "<p>\x00Tanger\x00</p>", "<p>Tan\ud800ger</p>", "جهة\x00 \udfff", ""]
+)
+def test_html_is_encoded_as_cleaned(value):
+    from storage.prepare import clean, utf8
+
+    assert utf8(value) == clean(value).encode("utf-8")
+
+
+def test_html_with_a_lone_surrogate_is_stored_with_a_replacement(repo):
+    outcome = repo.save_article(make_record(html="<p>Tanger\ud800 Med</p>"))
+    assert repo.get_article_html(outcome.article_id) == "<p>Tanger? Med</p>"
+
+
 def test_text_without_words_is_refused(repo):
     with pytest.raises(StorageError, match="no words"):
         repo.save_article(make_record(text=" … \x00 "))
