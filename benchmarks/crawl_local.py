@@ -18,7 +18,7 @@ The pages (`--layout news`, the default) have the weight of a real news site's a
 about 130 KB and 1,200 elements of menus, scripts, widgets, related posts and comments around
 5 KB of text (tests/site/news_layout.py; the news pages of trafilatura's own test cache weigh
 36-380 KB). `--layout lean` puts the same article in an 11 KB page with almost nothing around
-it: extraction is then 4-5 times cheaper while what the crawl adds per page (a request, a
+it: extraction is then about 4 times cheaper while what the crawl adds per page (a request, a
 hand-off to a worker, a row) is not, so that ratio shows the crawl's own overhead at its most
 visible, not what a crawl of real sites spends.
 

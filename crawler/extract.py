@@ -219,8 +219,19 @@ def _prune_boilerplate(tree: HtmlElement) -> None:
         element.drop_tree()
 
 
-@lru_cache(maxsize=4096)  # templates repeat their ids and classes on every page: 0.3 ms a page
 def _is_boilerplate_block(id_: str | None, class_: str | None) -> bool:
+    if len(id_ or "") + len(class_ or "") > _CACHED_ATTRIBUTES_LENGTH:
+        return _boilerplate_verdict.__wrapped__(id_, class_)
+    return _boilerplate_verdict(id_, class_)
+
+
+# Templates repeat their ids and classes on every page (0.3 ms a 130 KB page); a hostile page's
+# huge attributes are not kept.
+_CACHED_ATTRIBUTES_LENGTH = 200
+
+
+@lru_cache(maxsize=4096)
+def _boilerplate_verdict(id_: str | None, class_: str | None) -> bool:
     return bool((id_ or class_) and _BOILERPLATE_BLOCK.search(f"{id_ or ''} {class_ or ''}"))
 
 

@@ -116,11 +116,11 @@ def test_the_bound_covers_readabilitys_text_on_every_page(news_site: NewsSite) -
 
 
 def furniture_text_by_ancestors(tree: lxml.html.HtmlElement) -> int:
-    """`_unlikely_text` as first written: every element with a class or id, in document order,
-    tested against the blocks already dropped among its ancestors."""
+    """`_unlikely_text` as first written (on `tree`'s subtree): every element with a class or id,
+    in document order, tested against the blocks already dropped among its ancestors."""
     dropped: set[lxml.html.HtmlElement] = set()
     removed = 0
-    for element in tree.xpath("//*[@class or @id]"):
+    for element in tree.xpath("descendant-or-self::*[@class or @id]"):
         attributes = " ".join(filter(None, (element.get("class"), element.get("id"))))
         if len(attributes) < 2 or element.tag in ("html", "body"):
             continue
@@ -139,14 +139,19 @@ def furniture_text_by_ancestors(tree: lxml.html.HtmlElement) -> int:
     return removed
 
 
-# A comment and a processing instruction inside dropped and kept blocks, and a menu after
-# </html>, which the parser makes a second top-level element.
-TRAILING_MENU_PAGE = """<!DOCTYPE html><html><head><title>Agadir</title></head><body>
-<div id="main"><!-- une --><p>Le conseil communal d'Agadir a adopté la convention.</p></div>
-<div class="sidebar"><?php widget(); ?><!-- pub --><p>Les plus lus</p>
+# Comments inside dropped and kept blocks (lxml's own parser keeps them, trafilatura's drops
+# them), and a long menu after </html>, which the parser makes a second top-level element.
+TRAILING_MENU_PAGE = (
+    """<!DOCTYPE html><html><head><title>Agadir</title></head><body>
+<div id="main"><!-- une --><p>"""
+    + "Le conseil communal d'Agadir a adopté la convention de jumelage. " * 18
+    + """</p></div>
+<div class="sidebar"><!-- pub --><p>Les plus lus</p>
 <div class="menu">Accueil Régions</div><script>var x = "a b";</script></div>
-</body></html><nav class="footer-menu">Contact Publicité Mentions légales</nav>
-"""
+</body></html><nav class="footer-menu">"""
+    + "Contact Publicité Mentions légales Plan du site " * 45
+    + "</nav>\n"
+)
 
 
 def test_the_furniture_walk_measures_what_the_ancestor_test_measured(
@@ -154,18 +159,23 @@ def test_the_furniture_walk_measures_what_the_ancestor_test_measured(
 ) -> None:
     pages = [*all_pages(news_site), ("https://trailing.example/", TRAILING_MENU_PAGE)]
     for url, html in pages:
-        tree = trafilatura.load_html(html)
-        if tree is not None:
-            assert readability_gate._unlikely_text(tree) == furniture_text_by_ancestors(tree), url
-    # The menu after </html> is counted, outside the root's subtree as it is.
-    trailing = trafilatura.load_html(TRAILING_MENU_PAGE)
+        for tree in (trafilatura.load_html(html), lxml.html.fromstring(html)):
+            if tree is not None:
+                walked = readability_gate._unlikely_text(tree)
+                assert walked == furniture_text_by_ancestors(tree), url
+
+
+def test_furniture_after_the_page_is_not_taken_off_the_bound() -> None:
+    """The bound counts the root's text only: the menu after </html> is not in it."""
+    tree = trafilatura.load_html(TRAILING_MENU_PAGE)
+    assert tree is not None
+    assert tree.getnext() is not None  # the menu is a second top-level element
     cut = trafilatura.load_html(TRAILING_MENU_PAGE.split("</html>")[0] + "</html>")
-    assert trailing is not None
     assert cut is not None
-    assert trailing.getnext() is not None
-    assert readability_gate._unlikely_text(trailing) - readability_gate._unlikely_text(cut) == len(
-        "Contact Publicité Mentions légales"
-    )
+    assert readability_gate._unlikely_text(tree) == readability_gate._unlikely_text(cut) > 0
+    tightened = readability_gate.readability_text_bound(tree, limit=0)
+    assert tightened is not None
+    assert len(readability_text(tree)) <= tightened
 
 
 def test_the_packed_page_brings_readability_close_to_the_bound() -> None:

@@ -142,6 +142,12 @@ def _sidebar(i: int, n: int, now: datetime, base: str) -> str:
     )
 
 
+def _summary(i: int) -> str:
+    """The first lines of the fixture article bulk page `i` takes its title from."""
+    articles, _ = _pool()
+    return articles[i % len(articles)].paragraphs[0]
+
+
 def _title(i: int) -> str:
     articles, _ = _pool()
     return f"{articles[i % len(articles)].title} (dépêche {i})"
@@ -166,6 +172,7 @@ def render_bulk_page(
             entry.article.paragraphs,
             _title,
             lambda j: absolute_url(base, bulk_path(j)),
+            _summary,
             i,
             n,
             now,

@@ -75,12 +75,14 @@ def render(
     paragraphs: Sequence[str],
     title_of: Callable[[int], str],
     url_of: Callable[[int], str],
+    summary_of: Callable[[int], str],
     index: int,
     count: int,
     now: datetime,
     base: str,
 ) -> str:
-    """The whole page of bulk article `index`: `title_of(j)`/`url_of(j)` name the others."""
+    """The whole page of bulk article `index`; `title_of(j)`, `url_of(j)` and `summary_of(j)`
+    give the others' headline, address and first lines, for the furniture."""
     rng = random.Random(f"news-layout-{index}")
     others = [j for j in rng.sample(range(count), min(count, 40)) if j != index] or [index]
 
@@ -93,11 +95,7 @@ def render(
         k = next(cursor)
         when = now - timedelta(hours=3 * k + (j % 7), minutes=(j * 13) % 60)
         img = _img(base, f"other-{j}", title_of(j), small=True) if image else ""
-        text = (
-            f'<p class="post-excerpt">{esc(paragraphs[k % len(paragraphs)][:140])}…</p>'
-            if summary
-            else ""
-        )
+        text = f'<p class="post-excerpt">{esc(summary_of(j)[:140])}…</p>' if summary else ""
         thumb = (
             f'<div class="post-thumb"><a href="{esc(url_of(j))}">{img}</a></div>' if image else ""
         )
