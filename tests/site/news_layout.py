@@ -18,6 +18,7 @@ as it does on a live site.
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 from collections.abc import Callable, Sequence
@@ -89,7 +90,7 @@ def render(
     def pick(n: int) -> list[int]:
         return [others[k % len(others)] for k in range(n)]
 
-    cursor = iter(range(10**6))
+    cursor = itertools.count()  # each headline a little older than the one before
 
     def headline(j: int, image: bool = False, summary: bool = False) -> str:
         k = next(cursor)
@@ -128,14 +129,14 @@ def render(
     most_read = [headline(j, image=True) for j in pick(10)]
     latest = [headline(j, summary=True) for j in pick(10)]
     parts = [
-        _head(entry, base, now, rng),
+        _head(entry, base, rng),
         body_open,
-        _top_bar(base, now, [headline(j) for j in pick(5)]),
+        _top_bar(now, [headline(j) for j in pick(5)]),
         _header(base, [headline(j, image=True) for j in pick(16)]),
         _ticker([(title_of(j), url_of(j)) for j in pick(10)]),
         content_open,
         _breadcrumbs(base, entry),
-        _article(entry, paragraphs, base, now, rng, (title_of, url_of), pick(3)),
+        _article(entry, paragraphs, base, rng, (title_of, url_of), pick(3)),
         _related([headline(j, image=True) for j in pick(6)]),
         sidebar_open,
         _sidebar(base, rng, most_read, latest),
@@ -169,7 +170,7 @@ def _img(base: str, key: str, alt: str, small: bool = False) -> str:
     )
 
 
-def _head(entry: Entry, base: str, now: datetime, rng: random.Random) -> str:
+def _head(entry: Entry, base: str, rng: random.Random) -> str:
     article = entry.article
     published = entry.published.isoformat(timespec="seconds")
     modified = (entry.published + timedelta(minutes=42)).isoformat(timespec="seconds")
@@ -319,7 +320,7 @@ def _head_script(entry: Entry, tags: list[str]) -> str:
     )
 
 
-def _top_bar(base: str, now: datetime, trending: list[str]) -> str:
+def _top_bar(now: datetime, trending: list[str]) -> str:
     social = "".join(
         f'<li class="social-icons-item"><a class="social-link {s}-social-icon" rel="external '
         f'noopener nofollow" target="_blank" href="https://www.{s}.com/depechesdesregions">'
@@ -426,7 +427,6 @@ def _article(
     entry: Entry,
     paragraphs: Sequence[str],
     base: str,
-    now: datetime,
     rng: random.Random,
     names: tuple[Callable[[int], str], Callable[[int], str]],
     read_also: list[int],
@@ -473,11 +473,11 @@ def _article(
 <ul class="social-icons">{"".join(f'<li class="social-icons-item"><a href="https://www.{s}.com/" rel="external noopener nofollow" target="_blank" class="social-link {s}-social-icon"><span class="tie-social-icon tie-icon-{s}"></span><span class="screen-reader-text">{s}</span></a></li>' for s in SOCIAL[:3])}</ul></div></div>
 <div class="prev-next-post-nav container-wrapper media-overlay"><div class="tie-col-xs-6 prev-post"><a href="{esc(url_of(previous))}" class="post-thumb" rel="prev"><div class="post-thumb-overlay-wrap"><div class="post-thumb-overlay"><span class="tie-icon tie-media-icon"></span></div></div></a><a href="{esc(url_of(previous))}" rel="prev"><h3 class="post-title">{esc(title_of(previous))}</h3></a></div>
 <div class="tie-col-xs-6 next-post"><a href="{esc(url_of(following))}" class="post-thumb" rel="next"><div class="post-thumb-overlay-wrap"><div class="post-thumb-overlay"><span class="tie-icon tie-media-icon"></span></div></div></a><a href="{esc(url_of(following))}" rel="next"><h3 class="post-title">{esc(title_of(following))}</h3></a></div></div>
-{_comments(base, entry, now, post_id)}
+{_comments(base, entry, post_id)}
 </div>"""
 
 
-def _comments(base: str, entry: Entry, now: datetime, post_id: int) -> str:
+def _comments(base: str, entry: Entry, post_id: int) -> str:
     authors = ("Karim", "Nadia B.", "Un lecteur d'Agadir")
     texts = (
         "Enfin du concret pour la région. Reste à voir le suivi des engagements.",
