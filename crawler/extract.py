@@ -16,7 +16,6 @@ from copy import copy
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parsedate_to_datetime
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
@@ -33,6 +32,7 @@ with warnings.catch_warnings():
 from crawler import metadata_trim, readability_gate
 from crawler.encoding import clean_text
 from crawler.errors import ExtractionError
+from crawler.template_verdicts import template_verdicts
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -219,19 +219,8 @@ def _prune_boilerplate(tree: HtmlElement) -> None:
         element.drop_tree()
 
 
+@template_verdicts  # 0.3 ms less a 130 KB news page
 def _is_boilerplate_block(id_: str | None, class_: str | None) -> bool:
-    if len(id_ or "") + len(class_ or "") > _CACHED_ATTRIBUTES_LENGTH:
-        return _boilerplate_verdict.__wrapped__(id_, class_)
-    return _boilerplate_verdict(id_, class_)
-
-
-# Templates repeat their ids and classes on every page (0.3 ms a 130 KB page); a hostile page's
-# huge attributes are not kept.
-_CACHED_ATTRIBUTES_LENGTH = 200
-
-
-@lru_cache(maxsize=4096)
-def _boilerplate_verdict(id_: str | None, class_: str | None) -> bool:
     return bool((id_ or class_) and _BOILERPLATE_BLOCK.search(f"{id_ or ''} {class_ or ''}"))
 
 

@@ -33,6 +33,8 @@ from lxml.etree import iterwalk, tostring
 from lxml.html import Element
 from urllib3.exceptions import DependencyWarning
 
+from crawler.template_verdicts import template_verdicts
+
 with warnings.catch_warnings():
     # trafilatura's downloader probes for SOCKS proxy support on import (see crawler.extract).
     warnings.simplefilter("ignore", DependencyWarning)
@@ -148,22 +150,13 @@ def _unlikely(element: _Element) -> bool:
     attributes = " ".join(filter(None, (css_class, element_id)))
     if len(attributes) < 2 or element.tag in ("html", "body"):
         return False
-    verdict = _unlikely_attributes.get(attributes)
-    if verdict is None:
-        lowered = attributes.lower()
-        verdict = bool(_UNLIKELY.search(lowered)) and not _MAYBE.search(lowered)
-        if len(attributes) <= _CACHED_ATTRIBUTES_LENGTH:
-            if len(_unlikely_attributes) >= _UNLIKELY_CACHE_SIZE:
-                _unlikely_attributes.clear()  # a long-running process moves on to other sites
-            _unlikely_attributes[attributes] = verdict
-    return verdict
+    return _unlikely_attributes(attributes)
 
 
-# Templates repeat their class names on every page: the test's verdicts, by attribute string
-# (not a hostile page's huge ones).
-_UNLIKELY_CACHE_SIZE = 20_000
-_CACHED_ATTRIBUTES_LENGTH = 200
-_unlikely_attributes: dict[str, bool] = {}
+@template_verdicts
+def _unlikely_attributes(attributes: str) -> bool:
+    lowered = attributes.lower()
+    return bool(_UNLIKELY.search(lowered)) and not _MAYBE.search(lowered)
 
 
 def readability_cannot_win(
